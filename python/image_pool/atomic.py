@@ -1,0 +1,59 @@
+"""Durable writes in the manner of git and restic: temp file in the target folder, fsync, rename, fsync the folder."""
+
+import os
+import secrets
+from pathlib import Path
+
+TEMP_PREFIX = ".tmp-"
+
+
+def fsync_dir(path: Path) -> None:
+    if os.name == "nt":  # Windows cannot open a folder for fsync; NTFS journals the rename itself.
+        return
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def temp_path_beside(path: Path) -> Path:
+    return path.parent / f"{TEMP_PREFIX}{secrets.token_hex(8)}-{path.name}"
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Replace `path` with `data` so that a reader sees the old or the new file, never a part."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = temp_path_beside(path)
+    try:
+        with open(tmp, "xb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    fsync_dir(path.parent)
+
+
+def publish_once(tmp: Path, final: Path) -> bool:
+    """Move a finished temp file to `final` unless an object already stands there (objects are never rewritten).
+
+    Returns True when `final` was created by this call. The temp file is gone either way.
+    """
+    final.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        try:
+            os.link(tmp, final)  # fails atomically when `final` exists, unlike rename
+        except FileExistsError:
+            return False
+        except OSError:
+            # File systems without hard links: rename, after checking (a race here rewrites identical bytes).
+            if final.exists():
+                return False
+            os.replace(tmp, final)
+        fsync_dir(final.parent)
+        return True
+    finally:
+        tmp.unlink(missing_ok=True)

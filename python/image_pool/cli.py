@@ -1,0 +1,148 @@
+"""python -m image_pool: manage pools from a terminal. Every command takes --root and exits 0 or 1."""
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+from tqdm import tqdm
+
+from . import __version__
+from .errors import PoolError
+from .root import DEFAULT_ROOT, ENV_ROOT, store_root
+from .pools import Pools
+
+
+def _pools(args) -> Pools:
+    return Pools(store_root(args.root))
+
+
+def cmd_list(args) -> int:
+    manifests = _pools(args).manifests()
+    if args.json:
+        print(json.dumps([{"pool_id": m.pool_id, "count": m.count, "revision": m.revision} for m in manifests]))
+    elif not manifests:
+        print(f"no pools under {store_root(args.root)}")
+    for m in manifests if not args.json else []:
+        print(f"{m.pool_id}  {m.count:5d} slot(s)  revision {m.revision}")
+    return 0
+
+
+def cmd_show(args) -> int:
+    manifest = _pools(args).load(args.pool)
+    if args.json:
+        print(json.dumps(manifest.to_json(), ensure_ascii=False, indent=1))
+        return 0
+    print(f"pool {manifest.pool_id}  revision {manifest.revision}  {manifest.count} slot(s)")
+    for i, slot in enumerate(manifest.slots):
+        marks = ("*" if slot.id == manifest.active else " ") + ("M" if slot.mask else " ")
+        print(f"{i:4d} {marks} {slot.id}  {slot.width}x{slot.height}  {slot.image[:12]}…  "
+              f"{slot.name!r}  {slot.label!r}")
+    return 0
+
+
+def cmd_add(args) -> int:
+    pools = _pools(args)
+    stored = []
+    for path in tqdm(args.files, desc="add", unit="file", disable=len(args.files) < 2 or args.quiet):
+        stored.append(pools.objects.put_file(path))
+    labels = [args.label] * len(stored) if args.label else None
+    manifest, new_ids = pools.add_objects(args.pool, stored, labels=labels, names=[Path(p).name for p in args.files])
+    created = sum(s.created for s in stored)
+    print(f"added {len(new_ids)} slot(s) to {manifest.pool_id} ({created} new object(s)); the pool has {manifest.count}")
+    return 0
+
+
+def cmd_export(args) -> int:
+    from .archive import export_pool
+    n = export_pool(_pools(args), args.pool, Path(args.out), progress=not args.quiet)
+    print(f"exported pool {args.pool} with {n} object(s) to {args.out}")
+    return 0
+
+
+def cmd_import(args) -> int:
+    from .archive import import_pool
+    result = import_pool(_pools(args), Path(args.archive), new_id=args.new_id, progress=not args.quiet)
+    print(f"imported pool {result.manifest.pool_id}: {result.manifest.count} slot(s), "
+          f"{result.objects_added} new object(s)")
+    return 0
+
+
+def cmd_gc(args) -> int:
+    from .maintenance import gc
+    report = gc(_pools(args), grace_days=args.grace, dry_run=args.dry_run, progress=not args.quiet)
+    verb = "would delete" if args.dry_run else "deleted"
+    for key in report.deleted:
+        print(f"{verb} {key}")
+    print(f"{verb} {len(report.deleted)} object(s), {len(report.temp_files)} temp file(s), "
+          f"{len(report.thumbnails)} thumbnail(s); kept {report.kept_referenced} referenced and "
+          f"{report.kept_young} younger than {args.grace:g} day(s)")
+    return 0
+
+
+def cmd_fsck(args) -> int:
+    from .maintenance import fsck
+    report = fsck(_pools(args), progress=not args.quiet)
+    for problem in report.problems:
+        print(problem)
+    print(f"checked {report.objects} object(s) and {report.pools} pool(s): "
+          + ("clean" if report.clean else f"{len(report.problems)} problem(s)"))
+    return 0 if report.clean else 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    # --root and --quiet may stand before or after the command; SUPPRESS keeps a subcommand's
+    # absent option from overwriting the value given before it.
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--root", default=argparse.SUPPRESS,
+                        help=f"the store folder (default: ${ENV_ROOT} or ./{DEFAULT_ROOT})")
+    common.add_argument("-q", "--quiet", action="store_true", default=argparse.SUPPRESS, help="no progress bars")
+    parser = argparse.ArgumentParser(prog="image-pool", parents=[common],
+                                     description="Image Pool: pools of images with their masks and labels.")
+    parser.add_argument("--version", action="version", version=__version__)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(name, func, help_text):
+        p = sub.add_parser(name, parents=[common], help=help_text, description=help_text)
+        p.set_defaults(func=func)
+        return p
+
+    p = command("list", cmd_list, "list the pools in the store")
+    p.add_argument("--json", action="store_true")
+    p = command("show", cmd_show, "show one pool's slots (* active, M has a mask)")
+    p.add_argument("pool")
+    p.add_argument("--json", action="store_true")
+    p = command("add", cmd_add, "add image files to a pool (made if new) as new slots")
+    p.add_argument("pool")
+    p.add_argument("files", nargs="+")
+    p.add_argument("--label", default="", help="label for every added slot")
+    p = command("export", cmd_export, "write a pool and its objects to one tar archive")
+    p.add_argument("pool")
+    p.add_argument("out")
+    p = command("import", cmd_import, "read a pool archive made by export (verified before anything is written)")
+    p.add_argument("archive")
+    p.add_argument("--new-id", action="store_true", help="give the imported pool a new id")
+    p = command("gc", cmd_gc, "delete objects no pool or kept generation references")
+    p.add_argument("--grace", type=float, default=14.0, metavar="DAYS",
+                   help="keep unreferenced objects younger than this (default 14)")
+    p.add_argument("--dry-run", action="store_true", help="only say what would be deleted")
+    command("fsck", cmd_fsck, "re-hash every object and check every pool's references")
+    return parser
+
+
+def main(argv=None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    args = build_parser().parse_args(argv)
+    args.root = getattr(args, "root", None)
+    args.quiet = getattr(args, "quiet", False)
+    try:
+        return args.func(args)
+    except PoolError as e:
+        print(f"error: {e.message}", file=sys.stderr)
+        return 1
+    except OSError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 1

@@ -1,0 +1,86 @@
+"""The ComfyUI node Image Pool (Grid). Classic INPUT_TYPES API; no ComfyUI import."""
+
+from . import ids
+from .cow import zeros
+from .decoded_cache import DecodedCache
+from .errors import BadRequest, DamagedObject
+from .imaging import SlotDecoder
+from .root import pools_for
+
+decoder = SlotDecoder(DecodedCache())
+EMPTY_FINGERPRINT = "empty"
+
+
+def _manifest(pool_id: str):
+    """The pool's manifest, or None for no pool. A malformed id is refused by VALIDATE_INPUTS before a run."""
+    if not pool_id or not ids.is_pool_id(str(pool_id).lower()):
+        return None
+    return pools_for().load(pool_id)
+
+
+def fingerprint(index: int, pool_id: str, slot_id: str | None = "") -> str:
+    """Everything the outputs depend on, read from the manifest alone: no image is opened or hashed."""
+    manifest = _manifest(pool_id)
+    chosen = manifest.select(index, slot_id) if manifest else None
+    if chosen is None:
+        return EMPTY_FINGERPRINT
+    slot = chosen.slot
+    return f"{slot.image}|{slot.mask or '-'}|{chosen.index}|{manifest.count}|{slot.label}"
+
+
+class ImagePoolGrid:
+    CATEGORY = "image"
+    DESCRIPTION = ("A pool of images, each with its own mask and label. Click a thumbnail, or set index >= 0 "
+                   "to force a slot (-1 follows the grid).")
+    RETURN_TYPES = ("IMAGE", "MASK", "INT", "INT", "STRING")
+    RETURN_NAMES = ("IMAGE", "MASK", "index", "count", "label")
+    OUTPUT_TOOLTIPS = ("The chosen slot's image.", "The chosen slot's mask (1 = masked); zeros if it has none.",
+                       "The slot position actually used (0-based).", "How many slots the pool holds.",
+                       "The chosen slot's label.")
+    FUNCTION = "load"
+
+    @classmethod
+    def INPUT_TYPES(cls):
+        return {
+            "required": {
+                "index": ("INT", {"default": -1, "min": -1, "max": 0x7FFFFFFF, "step": 1,
+                                  "control_after_generate": True,
+                                  "tooltip": "-1: the slot selected in the grid. 0 or more: force that slot "
+                                             "(clamped to the pool)."}),
+                "pool_id": ("STRING", {"default": "", "tooltip": "The pool's id (a UUID), made with the node."}),
+            },
+            "optional": {
+                "slot_id": ("STRING", {"default": "", "tooltip": "The grid's selection when the prompt was queued."}),
+            },
+        }
+
+    @classmethod
+    def VALIDATE_INPUTS(cls, pool_id):
+        if pool_id:
+            try:
+                ids.pool_id(pool_id)
+            except BadRequest as e:
+                return f"Image Pool (Grid): {e.message}"
+        return True
+
+    @classmethod
+    def IS_CHANGED(cls, index=-1, pool_id="", slot_id=""):
+        return fingerprint(index, pool_id, slot_id)
+
+    def load(self, index, pool_id, slot_id=""):
+        manifest = _manifest(pool_id)
+        chosen = manifest.select(index, slot_id) if manifest else None
+        if chosen is None:
+            return zeros((1, 1, 1, 3)), zeros((1, 1, 1)), 0, 0, ""
+        pools = pools_for()
+        try:
+            image, mask = decoder.load(pools.objects, chosen.slot)
+        except DamagedObject as e:
+            raise RuntimeError(f"Image Pool (Grid): pool {manifest.pool_id}, slot {chosen.slot.id} "
+                               f"(position {chosen.index}): {e.message}. Run 'python -m image_pool fsck' "
+                               f"to check the store.") from None
+        return image, mask, chosen.index, manifest.count, chosen.slot.label
+
+
+NODE_CLASS_MAPPINGS = {"ImagePoolGrid": ImagePoolGrid}
+NODE_DISPLAY_NAME_MAPPINGS = {"ImagePoolGrid": "Image Pool (Grid)"}

@@ -1,0 +1,42 @@
+"""Where the store lives, and the one Pools object per root that the node and the routes share.
+
+Order: a root the caller names; else $IMAGE_POOL_ROOT; else the provider the host installed (ComfyUI's
+entry installs <input>/grid_pool); else ./image-pool-data.
+"""
+
+import os
+import threading
+from pathlib import Path
+from typing import Callable
+
+from .pools import Pools
+
+DEFAULT_ROOT = "image-pool-data"
+ENV_ROOT = "IMAGE_POOL_ROOT"
+
+_provider: Callable[[], str | os.PathLike] | None = None
+_pools: dict[Path, Pools] = {}
+_lock = threading.Lock()
+
+
+def set_root_provider(provider: Callable[[], str | os.PathLike] | None) -> None:
+    global _provider
+    _provider = provider
+
+
+def store_root(explicit: str | os.PathLike | None = None) -> Path:
+    if explicit:
+        return Path(explicit)
+    if os.environ.get(ENV_ROOT):
+        return Path(os.environ[ENV_ROOT])
+    if _provider is not None:
+        return Path(_provider())
+    return Path(DEFAULT_ROOT)
+
+
+def pools_for(explicit: str | os.PathLike | None = None) -> Pools:
+    root = store_root(explicit).resolve()
+    with _lock:
+        if root not in _pools:
+            _pools[root] = Pools(root)
+        return _pools[root]

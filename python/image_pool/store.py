@@ -1,0 +1,166 @@
+"""The object store: every image and mask once, under the BLAKE3 hash of its exact bytes.
+
+    objects/<h[0:2]>/<h>.<ext>     write-once, read-only
+    objects/tmp/                   uploads being written (same file system, so publishing is a rename)
+"""
+
+import os
+import secrets
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO, Iterable, Iterator
+
+import blake3
+
+from . import ids
+from .atomic import publish_once
+from .errors import NotAnImage, TooLarge, UnknownObject
+from .formats import ImageInfo, Limits, inspect
+
+CHUNK = 1024 * 1024
+READ_ONLY = 0o444
+
+
+def hash_file(path) -> str:
+    hasher = blake3.blake3(max_threads=blake3.blake3.AUTO)
+    if os.path.getsize(path):
+        hasher.update_mmap(path)
+    return hasher.hexdigest()
+
+
+@dataclass(frozen=True)
+class StoredObject:
+    key: str
+    info: ImageInfo
+    created: bool  # False when the same bytes were already stored
+
+
+class Ingest:
+    """One object being written: feed it bytes, then `commit()`; it hashes while writing.
+
+    A file over the size cap is refused as soon as the cap is crossed, before the rest is read.
+    """
+
+    def __init__(self, store: "ObjectStore"):
+        self._store = store
+        self._hasher = blake3.blake3()
+        self.size = 0
+        store.tmp_dir.mkdir(parents=True, exist_ok=True)
+        self._path = store.tmp_dir / f"{secrets.token_hex(12)}.part"
+        self._file: BinaryIO | None = open(self._path, "xb")
+
+    def write(self, chunk: bytes) -> None:
+        self.size += len(chunk)
+        if self.size > self._store.limits.max_bytes:
+            self.abort()
+            raise TooLarge(f"file is over the limit of {self._store.limits.max_bytes:,} bytes")
+        self._hasher.update(chunk)
+        self._file.write(chunk)
+
+    def commit(self) -> StoredObject:
+        try:
+            self._file.flush()
+            os.fsync(self._file.fileno())
+            self._file.close()
+            self._file = None
+            if self.size == 0:
+                raise NotAnImage("file is empty")
+            info = inspect(self._path, self._store.limits)
+            key = f"{self._hasher.hexdigest()}.{info.ext}"
+            final = self._store.path(key)
+            os.chmod(self._path, READ_ONLY)
+            created = publish_once(self._path, final)
+            if not created:
+                self._store.freshen(key)
+            return StoredObject(key, info, created)
+        finally:
+            self.abort()
+
+    def abort(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+        self._path.unlink(missing_ok=True)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.abort()
+
+
+class ObjectStore:
+    def __init__(self, root: Path, limits: Limits = Limits()):
+        self.dir = Path(root) / "objects"
+        self.tmp_dir = self.dir / "tmp"
+        self.limits = limits
+
+    def path(self, key: str) -> Path:
+        key = ids.object_key(key)
+        return self.dir / key[:2] / key
+
+    def exists(self, key: str) -> bool:
+        return self.path(key).is_file()
+
+    def open(self, key: str) -> BinaryIO:
+        try:
+            return open(self.path(key), "rb")
+        except FileNotFoundError:
+            raise UnknownObject(f"no object {key}") from None
+
+    def ingest(self) -> Ingest:
+        return Ingest(self)
+
+    def put_chunks(self, chunks: Iterable[bytes]) -> StoredObject:
+        with self.ingest() as ingest:
+            for chunk in chunks:
+                ingest.write(chunk)
+            return ingest.commit()
+
+    def put_bytes(self, data: bytes) -> StoredObject:
+        return self.put_chunks([data])
+
+    def put_file(self, path) -> StoredObject:
+        size = os.path.getsize(path)
+        if size > self.limits.max_bytes:
+            raise TooLarge(f"{os.path.basename(path)} is {size:,} bytes, over the limit of {self.limits.max_bytes:,}")
+        with open(path, "rb") as f:
+            return self.put_chunks(iter(lambda: f.read(CHUNK), b""))
+
+    def freshen(self, key: str) -> None:
+        """Mark an existing object as just used, so a concurrent gc's grace period protects it (as git does)."""
+        try:
+            os.utime(self.path(key))
+        except OSError:
+            pass
+
+    def verify(self, key: str) -> bool:
+        """True when the object's bytes still hash to its name."""
+        path = self.path(key)
+        if not path.is_file():
+            return False
+        return hash_file(path) == key.split(".", 1)[0]
+
+    def keys(self) -> Iterator[str]:
+        if not self.dir.is_dir():
+            return
+        for fan in sorted(self.dir.iterdir()):
+            if len(fan.name) != 2 or not fan.is_dir():
+                continue
+            for entry in sorted(fan.iterdir()):
+                if ids.is_object_key(entry.name) and entry.name.startswith(fan.name):
+                    yield entry.name
+
+    def mtime(self, key: str) -> float:
+        return self.path(key).stat().st_mtime
+
+    def delete(self, key: str) -> None:
+        """Only gc calls this, for objects nothing references."""
+        self.path(key).unlink(missing_ok=True)
+
+    def stale_temp_files(self, older_than: float) -> list[Path]:
+        if not self.tmp_dir.is_dir():
+            return []
+        cutoff = time.time() - older_than
+        return [p for p in self.tmp_dir.iterdir() if p.stat().st_mtime < cutoff]
