@@ -17,7 +17,7 @@ from .errors import NotAnImage, TooLarge
 FORMAT_EXTENSION = {"PNG": "png", "JPEG": "jpg", "MPO": "jpg", "WEBP": "webp", "BMP": "bmp", "TIFF": "tif", "GIF": "gif"}
 CONTENT_TYPES = {"png": "image/png", "jpg": "image/jpeg", "webp": "image/webp", "bmp": "image/bmp",
                  "tif": "image/tiff", "gif": "image/gif"}
-PILLOW_FORMATS = tuple(FORMAT_EXTENSION)
+PILLOW_FORMATS = ("PNG", "JPEG", "WEBP", "BMP", "TIFF", "GIF")  # the JPEG opener also yields MPO
 ROTATING_ORIENTATIONS = (5, 6, 7, 8)  # EXIF orientations that swap width and height
 
 MiB = 1024 * 1024

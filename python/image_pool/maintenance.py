@@ -6,6 +6,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from .atomic import TEMP_PREFIX
 from .formats import inspect
 from .errors import PoolError
 from .manifest import Manifest, ManifestInvalid
@@ -95,7 +96,8 @@ def gc(pools: Pools, grace_days: float = 14.0, dry_run: bool = False, progress: 
             report.deleted.append(key)
             if not dry_run:
                 pools.objects.delete(key)
-    report.temp_files = pools.objects.stale_temp_files(grace)
+    report.temp_files = pools.objects.stale_temp_files(grace) + [
+        p for p in pools.pools_dir.glob(f"*/**/{TEMP_PREFIX}*") if p.stat().st_mtime < cutoff]
     thumbs = pools.root / "cache" / "thumbs"
     if thumbs.is_dir():
         stem = lambda key: key.split(".", 1)[0]  # noqa: E731
