@@ -13,6 +13,10 @@ from .cow import Buffer
 DEFAULT_MAX_BYTES = 1 << 30
 DEFAULT_MAX_MAPPED = 128
 
+# What a miss produces: the buffer to keep (None: "nothing here", cached too) and, optionally, a
+# tensor of it to hand out now.
+Made = tuple[Buffer | None, torch.Tensor | None]
+
 
 def default_max_bytes() -> int:
     mb = os.environ.get("IMAGE_POOL_CACHE_MB")
@@ -35,33 +39,39 @@ class DecodedCache:
     def __contains__(self, key) -> bool:
         return key in self._entries
 
-    def tensor(self, key: Hashable, make: Callable[[], Buffer | None]) -> torch.Tensor | None:
-        """A fresh tensor of the buffer for `key`, made by `make()` on a miss. `make` may return None
-        ("nothing here"), which is cached too, so a known-absent alpha channel costs no decode either.
-        Handing out happens under the lock, so an eviction cannot close a buffer in between."""
+    def tensor(self, key: Hashable, make: Callable[[], Made]) -> torch.Tensor | None:
+        """A fresh tensor for `key`, made by `make()` on a miss. Handing out from a kept buffer happens
+        under the lock, so an eviction cannot close it in between."""
         with self._lock:
             if key in self._entries:
                 self._entries.move_to_end(key)
                 self.hits += 1
                 buffer = self._entries[key]
                 return None if buffer is None else buffer.tensor()
-        made = make()
+        buffer, first = make()
         with self._lock:
             self.misses += 1
-            if key in self._entries:  # made twice by two threads: keep the first
-                if made is not None:
-                    made.close()
-                made = self._entries[key]
-            elif made is None or made.nbytes <= self.max_bytes:
-                self._entries[key] = made
-                self.bytes += made.nbytes if made else 0
-            else:  # larger than the whole cache: hand it out once, keep nothing
-                result = made.tensor()
-                made.close()
-                return result
-            result = None if made is None else made.tensor()
+            if first is None and buffer is not None:
+                first = buffer.tensor()
+            self._put(key, buffer)
             self._evict()
-            return result
+        return first
+
+    def put(self, key: Hashable, buffer: Buffer | None) -> None:
+        with self._lock:
+            self._put(key, buffer)
+            self._evict()
+
+    def _put(self, key: Hashable, buffer: Buffer | None) -> None:
+        if key in self._entries:  # made twice by two threads: keep the first
+            if buffer is not None:
+                buffer.close()
+            return
+        if buffer is not None and buffer.nbytes > self.max_bytes:
+            buffer.close()  # larger than the whole cache: keep nothing
+            return
+        self._entries[key] = buffer
+        self.bytes += buffer.nbytes if buffer else 0
 
     def _evict(self) -> None:
         mapped = sum(1 for b in self._entries.values() if b is not None and b.mapped)

@@ -11,8 +11,8 @@ import numpy as np
 import torch
 from PIL import Image, ImageOps
 
-from .cow import Buffer, zeros
-from .decoded_cache import DecodedCache
+from .cow import Buffer, Compute, zeros
+from .decoded_cache import DecodedCache, Made
 from .errors import DamagedObject, PoolError
 from .formats import open_image
 from .manifest import Slot
@@ -39,27 +39,22 @@ def alpha_of(frame: Image.Image) -> Image.Image | None:
     return None
 
 
-def _fill_scaled(source: Image.Image, invert: bool):
-    def write(out: np.ndarray) -> None:
-        view = out.reshape(source.height, source.width, -1)
-        pixels = np.asarray(source)
-        np.divide(pixels.reshape(view.shape), MAX_VALUE, out=view)
+def scaled(source: Image.Image, invert: bool) -> tuple[tuple[int, ...], Compute]:
+    """The float32 values LoadImage computes from a picture (uint8 / 255, or 1 - that for alpha), as a
+    shape and a function that writes them; it reads only its own copy of the pixels, so it can run twice."""
+    pixels = np.asarray(source)
+    shape = (1, *pixels.shape)
+
+    def compute(out: np.ndarray) -> None:
+        view = out.reshape(pixels.shape)
+        np.divide(pixels, MAX_VALUE, out=view)
         if invert:
             np.subtract(ONE, view, out=view)
-    return write
+    return shape, compute
 
 
-def image_buffer(frame: Image.Image) -> Buffer:
-    rgb = frame.convert("RGB")
-    buffer = Buffer((1, rgb.height, rgb.width, 3))
-    buffer.fill(_fill_scaled(rgb, invert=False))
-    return buffer
-
-
-def channel_buffer(channel: Image.Image, invert: bool) -> Buffer:
-    buffer = Buffer((1, channel.height, channel.width))
-    buffer.fill(_fill_scaled(channel, invert))
-    return buffer
+def buffer_of(source: Image.Image, invert: bool = False) -> Made:
+    return Buffer.with_first_tensor(*scaled(source, invert))
 
 
 class SlotDecoder:
@@ -68,23 +63,21 @@ class SlotDecoder:
     def __init__(self, cache: DecodedCache):
         self.cache = cache
 
-    def _decode_image(self, objects: ObjectStore, key: str) -> Buffer:
+    def _decode_image(self, objects: ObjectStore, key: str) -> tuple[Made, Made]:
+        """The image and, from the same decode, its alpha mask (so the mask never needs a second decode)."""
         with self._open(objects, key) as img:
             frame = first_frame(img)
-            buffer = image_buffer(frame)
             alpha = alpha_of(frame)
-        # The alpha comes out of the same decode: keep it too, so the mask never needs a second one.
-        self.cache.tensor(("alpha", key), lambda: None if alpha is None else channel_buffer(alpha, invert=True))
-        return buffer
+            return buffer_of(frame.convert("RGB")), (None, None) if alpha is None else buffer_of(alpha, invert=True)
 
-    def _decode_alpha(self, objects: ObjectStore, key: str) -> Buffer | None:
+    def _decode_alpha(self, objects: ObjectStore, key: str) -> Made:
         with self._open(objects, key) as img:
             alpha = alpha_of(first_frame(img))
-            return None if alpha is None else channel_buffer(alpha, invert=True)
+            return (None, None) if alpha is None else buffer_of(alpha, invert=True)
 
-    def _decode_mask(self, objects: ObjectStore, key: str) -> Buffer:
+    def _decode_mask(self, objects: ObjectStore, key: str) -> Made:
         with self._open(objects, key) as img:
-            return channel_buffer(img.convert("L"), invert=False)
+            return buffer_of(img.convert("L"))
 
     @staticmethod
     def _open(objects: ObjectStore, key: str) -> Image.Image:
@@ -99,10 +92,20 @@ class SlotDecoder:
 
     def load(self, objects: ObjectStore, slot: Slot) -> tuple[torch.Tensor, torch.Tensor]:
         """IMAGE [1,H,W,3] and MASK [1,H,W] for a slot, as fresh tensors that share nothing writable with the cache."""
-        image = self.cache.tensor(("image", slot.image), lambda: self._decode_image(objects, slot.image))
+        fresh_alpha = []
+
+        def decode_image() -> Made:
+            image_made, (alpha_buffer, alpha_tensor) = self._decode_image(objects, slot.image)
+            self.cache.put(("alpha", slot.image), alpha_buffer)
+            fresh_alpha.append(alpha_tensor)
+            return image_made
+
+        image = self.cache.tensor(("image", slot.image), decode_image)
         height, width = image.shape[1], image.shape[2]
         if slot.mask:
             mask = self.cache.tensor(("mask", slot.mask), lambda: self._decode_mask(objects, slot.mask))
+        elif fresh_alpha:
+            mask = fresh_alpha[0]
         else:
             mask = self.cache.tensor(("alpha", slot.image), lambda: self._decode_alpha(objects, slot.image))
         if mask is None:

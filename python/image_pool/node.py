@@ -11,16 +11,16 @@ decoder = SlotDecoder(DecodedCache())
 EMPTY_FINGERPRINT = "empty"
 
 
-def _manifest(pool_id: str):
+def _manifest(pools, pool_id: str):
     """The pool's manifest, or None for no pool. A malformed id is refused by VALIDATE_INPUTS before a run."""
     if not pool_id or not ids.is_pool_id(str(pool_id).lower()):
         return None
-    return pools_for().load(pool_id)
+    return pools.load(pool_id)
 
 
 def fingerprint(index: int, pool_id: str, slot_id: str | None = "") -> str:
     """Everything the outputs depend on, read from the manifest alone: no image is opened or hashed."""
-    manifest = _manifest(pool_id)
+    manifest = _manifest(pools_for(), pool_id)
     chosen = manifest.select(index, slot_id) if manifest else None
     if chosen is None:
         return EMPTY_FINGERPRINT
@@ -68,11 +68,11 @@ class ImagePoolGrid:
         return fingerprint(index, pool_id, slot_id)
 
     def load(self, index, pool_id, slot_id=""):
-        manifest = _manifest(pool_id)
+        pools = pools_for()
+        manifest = _manifest(pools, pool_id)
         chosen = manifest.select(index, slot_id) if manifest else None
         if chosen is None:
             return zeros((1, 1, 1, 3)), zeros((1, 1, 1)), 0, 0, ""
-        pools = pools_for()
         try:
             image, mask = decoder.load(pools.objects, chosen.slot)
         except DamagedObject as e:

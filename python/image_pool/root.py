@@ -35,8 +35,11 @@ def store_root(explicit: str | os.PathLike | None = None) -> Path:
 
 
 def pools_for(explicit: str | os.PathLike | None = None) -> Pools:
-    root = store_root(explicit).resolve()
-    with _lock:
-        if root not in _pools:
-            _pools[root] = Pools(root)
-        return _pools[root]
+    """The shared Pools for a root. Keyed by the path as given, so the hot path costs no file system call;
+    two spellings of one folder get two Pools objects, which is safe (the locks are on disk)."""
+    root = store_root(explicit)
+    pools = _pools.get(root)
+    if pools is None:
+        with _lock:
+            pools = _pools.setdefault(root, Pools(root.absolute()))
+    return pools

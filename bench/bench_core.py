@@ -1,0 +1,106 @@
+"""Core benchmark: fingerprint, cold and warm execute, add, against core LoadImage measured in the same run.
+
+The baseline is core ComfyUI's LoadImage: its IS_CHANGED (sha256 of the whole file) and its decode,
+reproduced verbatim in tests/loadimage_reference.py.
+"""
+
+import os
+import shutil
+import sys
+import tempfile
+import uuid
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+PROJECT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(PROJECT / "python"), str(PROJECT)]
+
+from bench.timing import Table, median_seconds  # noqa: E402
+from image_pool import node  # noqa: E402
+from image_pool.pools import Pools  # noqa: E402
+from image_pool.store import StoredObject  # noqa: E402
+from tests import loadimage_reference as core  # noqa: E402
+
+
+def photo_like(width: int, height: int, seed: int) -> Image.Image:
+    """Smooth gradients plus grain: compresses like a photograph, not like noise or a flat colour."""
+    rng = np.random.default_rng(seed)
+    y, x = np.mgrid[0:height, 0:width].astype(np.float32)
+    base = np.stack([x / width * 200, y / height * 200, (x + y) / (width + height) * 255], axis=-1)
+    grain = rng.normal(0, 6, size=(height, width, 3)).astype(np.float32)
+    return Image.fromarray(np.clip(base + grain, 0, 255).astype(np.uint8), "RGB")
+
+
+def make_files(folder: Path) -> dict[str, Path]:
+    files = {"4K PNG": folder / "uhd.png", "1 MP JPEG": folder / "onemp.jpg"}
+    photo_like(3840, 2160, 1).save(files["4K PNG"], compress_level=6)
+    photo_like(1280, 800, 2).save(files["1 MP JPEG"], quality=92)
+    return files
+
+
+def bench_file(table: Table, label: str, path: Path, pools: Pools, repeat: int) -> None:
+    pool_id = str(uuid.uuid4())
+    pools.add(pool_id, [path])
+    fingerprint = lambda: node.fingerprint(-1, pool_id, "")  # noqa: E731
+    baseline_is_changed = median_seconds(lambda: core.is_changed(path), repeat)
+    ours_fp = median_seconds(fingerprint, repeat)
+    table.ratio(f"{label}: fingerprint vs LoadImage.IS_CHANGED", ours_fp, baseline_is_changed,
+                "≥ 50x on the 4K PNG")
+
+    run = lambda: node.ImagePoolGrid().load(-1, pool_id, "")  # noqa: E731
+    baseline_decode = median_seconds(lambda: core.load_image(path), repeat)
+    cold = median_seconds(run, repeat, setup=node.decoder.cache.clear)
+    table.ratio(f"{label}: execute cold vs LoadImage decode", cold, baseline_decode, "cold ≤ 1.05x baseline")
+    run()
+    warm = median_seconds(run, repeat * 5)
+    table.ratio(f"{label}: execute warm (LRU hit) vs cold", warm, cold, "≥ 100x")
+
+    copy_target = path.parent / "copy.bin"
+    plain_copy = median_seconds(lambda: shutil.copyfile(path, copy_target), repeat)
+
+    def fresh_add():
+        # new bytes every time (a PNG text chunk), so the store really writes an object
+        fresh_add.n += 1
+        pools.objects.put_file(variant(path, fresh_add.n))
+    fresh_add.n = 0
+    add = median_seconds(fresh_add, max(3, repeat // 2))
+    table.ratio(f"{label}: add (hash, validate, durable write) vs plain copy", add, plain_copy,
+                "reported (add decodes the image to refuse damaged files)")
+
+
+def variant(path: Path, n: int) -> Path:
+    """The same picture with one extra byte at the end, so its hash differs (decoders ignore trailing bytes)."""
+    out = path.parent / f"variant{path.suffix}"
+    shutil.copyfile(path, out)
+    with open(out, "ab") as f:
+        f.write(n.to_bytes(4, "big"))
+    return out
+
+
+def bench_pool_sizes(table: Table, pools: Pools, key_source: Path) -> None:
+    stored = pools.objects.put_file(key_source)
+    for size in (10, 1_000, 10_000):
+        pool_id = str(uuid.uuid4())
+        pools.add_objects(pool_id, [StoredObject(stored.key, stored.info, False)] * size)
+        seconds = median_seconds(lambda: node.fingerprint(-1, pool_id, ""), 9)
+        table.value(f"fingerprint, pool of {size:,} slots", f"{seconds * 1e3:.2f} ms", "flat in image size")
+
+
+def main(repeat: int = 7) -> Table:
+    table = Table("Core: node and store (python bench/run.py core)")
+    with tempfile.TemporaryDirectory(prefix="image-pool-bench-") as tmp:
+        folder = Path(tmp)
+        os.environ["IMAGE_POOL_ROOT"] = str(folder / "store")
+        pools = Pools(folder / "store")
+        files = make_files(folder)
+        for label, path in files.items():
+            bench_file(table, label, path, pools, repeat)
+        bench_pool_sizes(table, pools, files["1 MP JPEG"])
+        table.value("file sizes", ", ".join(f"{k} {v.stat().st_size / 1e6:.1f} MB" for k, v in files.items()))
+    return table
+
+
+if __name__ == "__main__":
+    main().print()
