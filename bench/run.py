@@ -7,7 +7,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-BENCHES = {"core": "bench.bench_core"}
+BENCHES = {"core": "bench.bench_core", "http": "bench.bench_http"}
 
 
 def main(names: list[str]) -> None:

@@ -91,6 +91,13 @@ def cmd_fsck(args) -> int:
     return 0 if report.clean else 1
 
 
+def cmd_serve(args) -> int:
+    from .server import serve
+    serve(store_root(args.root), host=args.host, port=args.port,
+          input_dir=Path(args.input_dir) if args.input_dir else None)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     # --root and --quiet may stand before or after the command; SUPPRESS keeps a subcommand's
     # absent option from overwriting the value given before it.
@@ -128,6 +135,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="keep unreferenced objects younger than this (default 14)")
     p.add_argument("--dry-run", action="store_true", help="only say what would be deleted")
     command("fsck", cmd_fsck, "re-hash every object and check every pool's references")
+    p = command("serve", cmd_serve, "run the pool manager page and the HTTP API")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1, this machine only)")
+    p.add_argument("--port", type=int, default=8765, help="port (default 8765; 0 picks a free one)")
+    p.add_argument("--input-dir", help="a folder whose files JSON add/set_mask requests may name "
+                                       "(ComfyUI's input folder, when managing its pools)")
     return parser
 
 

@@ -16,7 +16,7 @@ import filelock
 
 from . import ids, masks
 from .atomic import write_atomic
-from .errors import BadRequest, PoolBusy, StaleReorder
+from .errors import BadRequest, PoolBusy, StaleReorder, UnknownSlot
 from .formats import Limits
 from .manifest import MAX_LABEL, Manifest, ManifestInvalid, Slot, clean_name, clean_text
 from .store import ObjectStore, StoredObject
@@ -24,6 +24,7 @@ from .store import ObjectStore, StoredObject
 log = logging.getLogger("image_pool")
 
 HISTORY_KEEP = 50
+PARSED_CACHE_POOLS = 256
 
 
 class Pools:
@@ -34,6 +35,7 @@ class Pools:
         self.pools_dir = self.root / "pools"
         self.history_keep = history_keep
         self.lock_timeout = lock_timeout
+        self._parsed: dict[str, tuple[tuple[int, int, int], Manifest]] = {}
 
     # ----- reading -------------------------------------------------------------------------------------------
 
@@ -44,11 +46,25 @@ class Pools:
         return self.pool_dir(pool_id).is_dir()
 
     def load(self, pool_id: str) -> Manifest:
-        """The pool's manifest; an unknown pool is empty. A damaged manifest falls back to its newest valid generation."""
+        """The pool's manifest; an unknown pool is empty. A damaged manifest falls back to its newest valid generation.
+
+        Parsed manifests are remembered by the file's (inode, mtime, size): every generation is published by
+        an atomic rename, so a new one always has a new inode, and an unchanged pool costs one stat.
+        """
         pool_id = ids.pool_id(pool_id)
         folder = self.pool_dir(pool_id)
+        path = folder / "manifest.json"
         try:
-            return Manifest.loads((folder / "manifest.json").read_bytes(), pool_id)
+            stat = os.stat(path)
+            identity = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
+            cached = self._parsed.get(pool_id)
+            if cached and cached[0] == identity:
+                return cached[1].copy()
+            manifest = Manifest.loads(path.read_bytes(), pool_id)
+            if len(self._parsed) >= PARSED_CACHE_POOLS:
+                self._parsed.clear()
+            self._parsed[pool_id] = (identity, manifest.copy())
+            return manifest
         except FileNotFoundError:
             problem = "missing"
         except (ManifestInvalid, OSError) as e:
@@ -100,12 +116,15 @@ class Pools:
             lock.release()
 
     @contextmanager
-    def _mutation(self, pool_id: str) -> Iterator[Manifest]:
+    def _mutation(self, pool_id: str, create: bool = False) -> Iterator[Manifest]:
         """Load, let the caller change the manifest, then publish it as the next generation.
 
-        If the caller raises, nothing is written.
+        If the caller raises, nothing is written. Only a mutation that may `create` the pool makes its
+        folder; any other on an unknown pool is refused before touching the disk.
         """
         pool_id = ids.pool_id(pool_id)
+        if not create and not self.exists(pool_id):
+            raise UnknownSlot(f"pool {pool_id} does not exist (or has never held a slot)")
         with self._locked(pool_id) as folder:
             manifest = self.load(pool_id)
             yield manifest
@@ -142,7 +161,7 @@ class Pools:
         for obj in stored:
             if not self.objects.exists(obj.key):
                 raise BadRequest(f"object {obj.key} is not in the store")
-        with self._mutation(pool_id) as manifest:
+        with self._mutation(pool_id, create=True) as manifest:
             taken = {s.id for s in manifest.slots}
             new_ids = []
             now = time.time()
@@ -209,14 +228,14 @@ class Pools:
         """A new pool holding a copy of this one's slots; objects are shared, nothing is copied."""
         source = self.load(pool_id)
         new_id = ids.new_pool_id()
-        with self._mutation(new_id) as manifest:
+        with self._mutation(new_id, create=True) as manifest:
             manifest.slots = list(source.slots)
             manifest.active = source.active
         return manifest
 
     def write_imported(self, manifest: Manifest) -> Manifest:
         """Publish a manifest brought from elsewhere as the next generation of its pool (used by import)."""
-        with self._mutation(manifest.pool_id) as current:
+        with self._mutation(manifest.pool_id, create=True) as current:
             current.slots = list(manifest.slots)
             current.active = manifest.active
         return current

@@ -46,9 +46,15 @@ class Ingest:
         self._store = store
         self._hasher = blake3.blake3()
         self.size = 0
+        self.info: ImageInfo | None = None
         store.tmp_dir.mkdir(parents=True, exist_ok=True)
         self._path = store.tmp_dir / f"{secrets.token_hex(12)}.part"
         self._file: BinaryIO | None = open(self._path, "xb")
+
+    @property
+    def path(self) -> Path:
+        """The staged file (valid until publish or abort)."""
+        return self._path
 
     def write(self, chunk: bytes) -> None:
         self.size += len(chunk)
@@ -58,7 +64,8 @@ class Ingest:
         self._hasher.update(chunk)
         self._file.write(chunk)
 
-    def commit(self) -> StoredObject:
+    def prepare(self) -> ImageInfo:
+        """Finish writing and check the file is an image we accept. Nothing is in the store yet."""
         try:
             self._file.flush()
             os.fsync(self._file.fileno())
@@ -66,16 +73,27 @@ class Ingest:
             self._file = None
             if self.size == 0:
                 raise NotAnImage("file is empty")
-            info = inspect(self._path, self._store.limits)
-            key = f"{self._hasher.hexdigest()}.{info.ext}"
-            final = self._store.path(key)
+            self.info = inspect(self._path, self._store.limits)
+            return self.info
+        except BaseException:
+            self.abort()
+            raise
+
+    def publish(self) -> StoredObject:
+        """Move the prepared file into the store under its hash (unless the same bytes are there already)."""
+        try:
+            key = f"{self._hasher.hexdigest()}.{self.info.ext}"
             os.chmod(self._path, READ_ONLY)
-            created = publish_once(self._path, final)
+            created = publish_once(self._path, self._store.path(key))
             if not created:
                 self._store.freshen(key)
-            return StoredObject(key, info, created)
+            return StoredObject(key, self.info, created)
         finally:
             self.abort()
+
+    def commit(self) -> StoredObject:
+        self.prepare()
+        return self.publish()
 
     def abort(self) -> None:
         if self._file is not None:
