@@ -157,3 +157,15 @@ async def test_thumbnail_of_unknown_object_is_404_and_bad_size_400(client):
 async def test_index_page_answers(client):
     response = await client.get("/")
     assert response.status == 200
+
+
+async def test_json_body_sent_as_curl_sends_it(client, pool_id):
+    """curl -d posts JSON as application/x-www-form-urlencoded; every JSON route still reads it."""
+    a, *_ = (await add(client, pool_id, *PNG))["added"]
+    headers = {"Content-Type": "application/x-www-form-urlencoded"}
+    body = f'{{"pool_id": "{pool_id}", "slot": "{a}", "clear": true}}'
+    response = await client.post("/grid_pool/set_mask", data=body, headers=headers)
+    assert response.status == 200, await response.text()
+    body = f'{{"pool_id": "{pool_id}", "slot": "{a}", "label": "from curl"}}'
+    response = await client.post("/grid_pool/label", data=body, headers=headers)
+    assert (await response.json())["slots"][0]["label"] == "from curl"

@@ -81,6 +81,10 @@ class Pools:
                         pool_id, problem)
         return Manifest(pool_id)
 
+    def forget_parsed(self) -> None:
+        """Drop remembered manifests (benchmarks use it to time a first read)."""
+        self._parsed.clear()
+
     def generations(self, pool_id: str) -> list[int]:
         history = self.pool_dir(pool_id) / "history"
         if not history.is_dir():

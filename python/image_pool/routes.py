@@ -76,7 +76,7 @@ class PoolApi:
     # ----- mutations ---------------------------------------------------------------------------------------
 
     async def add(self, request: web.Request) -> web.Response:
-        if request.content_type == "application/json":
+        if not request.content_type.startswith("multipart/"):
             return await self._add_input_file(await read_json(request))
         upload = await read_upload(request, self.pools.objects)
         try:
@@ -122,7 +122,7 @@ class PoolApi:
             request, lambda pool, slot, body: self.pools.set_label(pool, slot, field(body, "label")))
 
     async def set_mask(self, request: web.Request) -> web.Response:
-        if request.content_type == "application/json":
+        if not request.content_type.startswith("multipart/"):
             return await self._slot_mutation(request, self._set_mask_from_json)
         upload = await read_upload(request, self.pools.objects)
         try:
