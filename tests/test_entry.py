@@ -35,11 +35,17 @@ def test_entry_imports_without_comfyui(monkeypatch):
     assert root_module.store_root() == Path("image-pool-data")
 
 
-def test_inside_comfyui_the_store_is_input_grid_pool(monkeypatch, tmp_path):
+def test_inside_comfyui_the_store_is_input_grid_pool_and_routes_are_registered(monkeypatch, tmp_path):
+    from aiohttp import web
     fake = types.ModuleType("folder_paths")
     fake.get_input_directory = lambda: str(tmp_path / "input")
+    server = types.ModuleType("server")
+    server.PromptServer = types.SimpleNamespace(instance=types.SimpleNamespace(routes=web.RouteTableDef()))
     monkeypatch.setitem(sys.modules, "folder_paths", fake)
+    monkeypatch.setitem(sys.modules, "server", server)
     import_entry("image_pool_entry_comfy")
+    registered = {(r.method, r.path) for r in server.PromptServer.instance.routes}
+    assert ("GET", "/grid_pool/list") in registered and ("POST", "/grid_pool/set_mask") in registered
     assert root_module.store_root() == tmp_path / "input" / "grid_pool"
     monkeypatch.setenv("IMAGE_POOL_ROOT", str(tmp_path / "elsewhere"))
     assert root_module.store_root() == tmp_path / "elsewhere", "the environment variable overrides"

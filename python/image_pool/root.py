@@ -9,19 +9,25 @@ import threading
 from pathlib import Path
 from typing import Callable
 
+from .formats import Limits
 from .pools import Pools
 
 DEFAULT_ROOT = "image-pool-data"
 ENV_ROOT = "IMAGE_POOL_ROOT"
 
 _provider: Callable[[], str | os.PathLike] | None = None
+_limits = Limits()
 _pools: dict[Path, Pools] = {}
 _lock = threading.Lock()
 
 
-def set_root_provider(provider: Callable[[], str | os.PathLike] | None) -> None:
-    global _provider
+def set_root_provider(provider: Callable[[], str | os.PathLike] | None, limits: Limits | None = None) -> None:
+    """Installed by the host (ComfyUI's entry): where the store is, and its upload limits."""
+    global _provider, _limits
     _provider = provider
+    _limits = limits or Limits()
+    with _lock:
+        _pools.clear()
 
 
 def store_root(explicit: str | os.PathLike | None = None) -> Path:
@@ -41,5 +47,5 @@ def pools_for(explicit: str | os.PathLike | None = None) -> Pools:
     pools = _pools.get(root)
     if pools is None:
         with _lock:
-            pools = _pools.setdefault(root, Pools(root.absolute()))
+            pools = _pools.setdefault(root, Pools(root.absolute(), limits=_limits))
     return pools
