@@ -27,9 +27,16 @@ async def refuse_cross_origin(request: web.Request, handler):
     return await handler(request)
 
 
-async def index(request: web.Request) -> web.Response:
+# The page's bundle is built into the repository's web/ folder (the one ComfyUI serves too).
+WEB_DIR = Path(__file__).resolve().parents[2] / "web"
+
+
+async def index(request: web.Request) -> web.StreamResponse:
+    page = WEB_DIR / "manager.html"
+    if page.is_file():
+        return web.FileResponse(page, headers={"Cache-Control": "no-cache"})
     return web.Response(text="Image Pool server. The API is under /grid_pool/ and /api/grid_pool/, "
-                             "e.g. GET /grid_pool/pools.\n")
+                             f"e.g. GET /grid_pool/pools. (The manager page needs {WEB_DIR}.)\n")
 
 
 def make_app(root: Path, input_dir: Path | None = None, limits: Limits = Limits()) -> web.Application:
@@ -41,6 +48,8 @@ def make_app(root: Path, input_dir: Path | None = None, limits: Limits = Limits(
     routes.get("/")(index)
     app = web.Application(middlewares=[refuse_cross_origin], client_max_size=1024 * 1024)
     app.add_routes(routes)
+    if WEB_DIR.is_dir():
+        app.router.add_static("/web/", WEB_DIR, append_version=False)
     return app
 
 

@@ -1,0 +1,148 @@
+/** A small typed client for the Image Pool HTTP API. It is the only module that talks to the server. */
+
+import type { ApiErrorBody, Manifest, PoolSummary } from "./types.js";
+
+export class PoolApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = "PoolApiError";
+  }
+}
+
+export type FetchLike = (url: string, init?: RequestInit) => Promise<Response>;
+export type ProgressCallback = (loaded: number, total: number) => void;
+
+async function errorOf(response: Response): Promise<PoolApiError> {
+  try {
+    const body = (await response.json()) as ApiErrorBody;
+    if (body?.error?.message) return new PoolApiError(response.status, body.error.code, body.error.message);
+  } catch {
+    /* not our JSON: fall through */
+  }
+  return new PoolApiError(response.status, "http_error", `${response.status} ${response.statusText}`.trim());
+}
+
+export class PoolClient {
+  /**
+   * @param base where the routes live: "" for the same origin (standalone server), "/api" inside ComfyUI,
+   *             or a full origin such as "http://127.0.0.1:8765".
+   * @param fetchImpl how to fetch (ComfyUI passes one that adds its headers).
+   */
+  constructor(
+    readonly base = "",
+    private readonly fetchImpl: FetchLike = (url, init) => fetch(url, init),
+  ) {}
+
+  url(route: string): string {
+    return `${this.base.replace(/\/$/, "")}/grid_pool/${route}`;
+  }
+
+  thumbUrl(key: string, size: number): string {
+    return this.url(`thumb/${encodeURIComponent(key)}?size=${size}`);
+  }
+
+  objectUrl(key: string): string {
+    return this.url(`object/${encodeURIComponent(key)}`);
+  }
+
+  private async request<T>(route: string, init?: RequestInit): Promise<T> {
+    let response: Response;
+    try {
+      response = await this.fetchImpl(this.url(route), init);
+    } catch (e) {
+      throw new PoolApiError(0, "network", `the server cannot be reached (${(e as Error).message})`);
+    }
+    if (!response.ok) throw await errorOf(response);
+    return (await response.json()) as T;
+  }
+
+  private post(route: string, body: object): Promise<Manifest> {
+    return this.request<Manifest>(route, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(body),
+    });
+  }
+
+  list(poolId: string): Promise<Manifest> {
+    return this.request<Manifest>(`list?pool_id=${encodeURIComponent(poolId)}`);
+  }
+
+  async pools(): Promise<PoolSummary[]> {
+    return (await this.request<{ pools: PoolSummary[] }>("pools")).pools;
+  }
+
+  remove(poolId: string, slot: string): Promise<Manifest> {
+    return this.post("remove", { pool_id: poolId, slot });
+  }
+
+  setActive(poolId: string, slot: string): Promise<Manifest> {
+    return this.post("active", { pool_id: poolId, slot });
+  }
+
+  setLabel(poolId: string, slot: string, label: string): Promise<Manifest> {
+    return this.post("label", { pool_id: poolId, slot, label });
+  }
+
+  reorder(poolId: string, order: string[]): Promise<Manifest> {
+    return this.post("reorder", { pool_id: poolId, order });
+  }
+
+  detach(poolId: string): Promise<Manifest> {
+    return this.post("detach", { pool_id: poolId });
+  }
+
+  clearMask(poolId: string, slot: string): Promise<Manifest> {
+    return this.post("set_mask", { pool_id: poolId, slot, clear: true });
+  }
+
+  /** A mask from a file in ComfyUI's input folder, e.g. what the MaskEditor saved (alpha 0 = masked). */
+  setMaskFromInput(poolId: string, slot: string, inputFile: string, subfolder = ""): Promise<Manifest> {
+    return this.post("set_mask", { pool_id: poolId, slot, input_file: inputFile, subfolder });
+  }
+
+  addInputFile(poolId: string, inputFile: string, subfolder = ""): Promise<Manifest> {
+    return this.post("add", { pool_id: poolId, input_file: inputFile, subfolder });
+  }
+
+  setMaskFile(poolId: string, slot: string, picture: Blob, channel?: "alpha" | "luminance"): Promise<Manifest> {
+    const form = new FormData();
+    form.append("pool_id", poolId);
+    form.append("slot", slot);
+    if (channel) form.append("channel", channel);
+    form.append("mask", picture, "mask.png");
+    return this.request<Manifest>("set_mask", { method: "POST", body: form });
+  }
+
+  /** Upload one image with progress events (fetch cannot report upload progress, XHR can). */
+  upload(poolId: string, file: Blob, name: string, onProgress?: ProgressCallback, headers: Record<string, string> = {}):
+    Promise<Manifest> {
+    const form = new FormData();
+    form.append("pool_id", poolId);
+    form.append("file", file, name);
+    return new Promise((resolve, reject) => {
+      const xhr = new XMLHttpRequest();
+      xhr.open("POST", this.url("add"));
+      for (const [key, value] of Object.entries(headers)) xhr.setRequestHeader(key, value);
+      xhr.responseType = "json";
+      xhr.upload.onprogress = (e) => onProgress?.(e.loaded, e.lengthComputable ? e.total : file.size);
+      xhr.onload = () => {
+        const body = xhr.response as Manifest | ApiErrorBody | null;
+        if (xhr.status >= 200 && xhr.status < 300 && body && !("error" in body)) {
+          onProgress?.(file.size, file.size);
+          resolve(body);
+        } else if (body && "error" in body) {
+          reject(new PoolApiError(xhr.status, body.error.code, body.error.message));
+        } else {
+          reject(new PoolApiError(xhr.status, "http_error", `${xhr.status} ${xhr.statusText}`.trim()));
+        }
+      };
+      xhr.onerror = () => reject(new PoolApiError(0, "network", "the upload failed: the server cannot be reached"));
+      xhr.send(form);
+    });
+  }
+}

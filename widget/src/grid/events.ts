@@ -1,0 +1,32 @@
+/** What <image-pool-grid> reports. Every event bubbles and is composed, so it crosses shadow roots. */
+
+export interface PoolSelectDetail { slot: string; index: number }
+export interface PoolLabelDetail { slot: string; label: string }
+export interface PoolRemoveDetail { slot: string; index: number }
+export interface PoolReorderDetail { order: string[]; slot: string; from: number; to: number }
+export interface PoolMaskRequestDetail { slot: string; index: number }
+export interface PoolFilesDetail { files: File[]; source: "drop" | "paste" | "button" }
+
+export interface PoolGridEventMap {
+  "pool-select": CustomEvent<PoolSelectDetail>;
+  "pool-label": CustomEvent<PoolLabelDetail>;
+  "pool-remove": CustomEvent<PoolRemoveDetail>;
+  "pool-reorder": CustomEvent<PoolReorderDetail>;
+  "pool-mask-request": CustomEvent<PoolMaskRequestDetail>;
+  "pool-files": CustomEvent<PoolFilesDetail>;
+}
+
+export function poolEvent<K extends keyof PoolGridEventMap>(
+  type: K,
+  detail: PoolGridEventMap[K]["detail"],
+): PoolGridEventMap[K] {
+  return new CustomEvent(type, { detail, bubbles: true, composed: true }) as PoolGridEventMap[K];
+}
+
+/** The order after moving the slot at `from` so that it ends up at position `to`. */
+export function moved(order: readonly string[], from: number, to: number): string[] {
+  const result = order.slice();
+  const [item] = result.splice(from, 1);
+  result.splice(Math.max(0, Math.min(to, result.length)), 0, item);
+  return result;
+}

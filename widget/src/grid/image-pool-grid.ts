@@ -1,0 +1,458 @@
+/**
+ * <image-pool-grid>: a pure view of a pool's slots. Properties in, events out; it never fetches (its <img>s load the
+ * thumbnail URLs it is given). Only the tiles in view (plus the focused one) are in the DOM, so 1,000 slots cost what
+ * 40 do.
+ */
+
+import { LitElement, html, nothing, type PropertyValues, type TemplateResult } from "lit";
+import { repeat } from "lit/directives/repeat.js";
+import { styleMap } from "lit/directives/style-map.js";
+
+import type { Slot } from "../api/types.js";
+import { moved, poolEvent } from "./events.js";
+import { brushIcon, closeIcon, uploadIcon } from "./icons.js";
+import { gridLayout, pageStep, tilePosition, visibleRange, type GridLayout } from "./layout.js";
+import { gridStyles } from "./styles.js";
+
+const SLOT_TYPE = "application/x-image-pool-slot";
+const CAPTION = 22;
+const MAX_LABEL = 1000;
+
+type DropTarget = { index: number; after: boolean };
+
+export class ImagePoolGrid extends LitElement {
+  static override styles = gridStyles;
+
+  static override properties = {
+    slots: { attribute: false },
+    active: { type: String },
+    thumbBase: { type: String, attribute: "thumb-base" },
+    thumbUrl: { attribute: false },
+    tileSize: { type: Number, attribute: "tile-size" },
+    gap: { type: Number },
+    readonly: { type: Boolean, reflect: true },
+    showMasks: { type: Boolean, attribute: "show-masks" },
+    upload: { type: Boolean },
+    emptyText: { type: String, attribute: "empty-text" },
+    _width: { state: true },
+    _viewport: { state: true },
+    _scrollTop: { state: true },
+    _focus: { state: true },
+    _editing: { state: true },
+    _dragging: { state: true },
+    _drop: { state: true },
+    _fileOver: { state: true },
+  };
+
+  /** The pool's slots, in order. */
+  slots: Slot[] = [];
+  /** The id of the slot shown as selected (the one that will run). */
+  active: string | null = null;
+  /** Thumbnails are `${thumbBase}${key}?size=N` unless `thumbUrl` is given. */
+  thumbBase = "/grid_pool/thumb/";
+  thumbUrl: ((key: string, size: number) => string) | null = null;
+  /** The smallest tile width in CSS pixels; tiles grow to fill the row. */
+  tileSize = 120;
+  gap = 8;
+  readonly = false;
+  showMasks = false;
+  /** Show the "Add images" button (drop and paste work either way). */
+  upload = true;
+  emptyText = "Drop images here, paste them, or use Add images";
+
+  private _width = 0;
+  private _viewport = 0;
+  private _scrollTop = 0;
+  private _focus = 0;
+  private _editing: string | null = null;
+  private _dragging: string | null = null;
+  private _drop: DropTarget | null = null;
+  private _fileOver = false;
+  private _resizeObserver?: ResizeObserver;
+  private _focusAfterRender = false;
+  /** The slot whose tile has keyboard focus: focus follows it when the order changes. */
+  private _focusedSlot: string | null = null;
+
+  // ----- lifecycle ----------------------------------------------------------------------------------------------
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    this.addEventListener("paste", this._onPaste);
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    this.removeEventListener("paste", this._onPaste);
+    this._resizeObserver?.disconnect();
+  }
+
+  protected override firstUpdated(): void {
+    const scroller = this._scroller;
+    this._resizeObserver = new ResizeObserver(() => {
+      const style = getComputedStyle(scroller);
+      this._width = scroller.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+      this._viewport = scroller.clientHeight;
+    });
+    this._resizeObserver.observe(scroller);
+  }
+
+  protected override willUpdate(changed: PropertyValues<this>): void {
+    if (changed.has("slots") || changed.has("active")) {
+      const count = this.slots.length;
+      if (changed.has("slots") && this._focusedSlot) {
+        const index = this.slots.findIndex((s) => s.id === this._focusedSlot);
+        if (index >= 0) this._focus = index;
+        // repeat() moves tiles in the DOM to the new order, which drops focus: give it back afterwards.
+        if (this.shadowRoot?.activeElement?.classList.contains("tile")) this._focusAfterRender = true;
+      }
+      if (changed.has("active") && this.active && !this.matches(":focus-within")) {
+        const index = this.slots.findIndex((s) => s.id === this.active);
+        if (index >= 0) this._focus = index;
+      }
+      this._focus = Math.max(0, Math.min(this._focus, count - 1));
+      if (this._editing && !this.slots.some((s) => s.id === this._editing)) this._editing = null;
+    }
+  }
+
+  protected override updated(): void {
+    if (this._focusAfterRender) {
+      this._focusAfterRender = false;
+      this._tileAt(this._focus)?.focus({ preventScroll: true });
+    }
+    if (this._editing) {
+      const input = this.renderRoot.querySelector<HTMLInputElement>(".label-input");
+      if (input && this.shadowRoot?.activeElement !== input) {
+        input.focus();
+        input.select();
+      }
+    }
+  }
+
+  // ----- public API ---------------------------------------------------------------------------------------------
+
+  /** Scroll so the slot at `index` is in view (and give it keyboard focus when `focus` is true). */
+  async reveal(index: number, focus = false): Promise<void> {
+    if (index < 0 || index >= this.slots.length) return;
+    this._focus = index;
+    this._scrollIntoView(index);
+    this._focusAfterRender = focus;
+    await this.updateComplete;
+  }
+
+  /** The tiles currently in the DOM (for tests and benchmarks). */
+  get renderedTileCount(): number {
+    return this.renderRoot.querySelectorAll(".tile").length;
+  }
+
+  // ----- rendering ----------------------------------------------------------------------------------------------
+
+  private get _layout(): GridLayout {
+    return gridLayout(this._width, this.slots.length, this.tileSize, this.gap, CAPTION);
+  }
+
+  private get _scroller(): HTMLElement {
+    return this.renderRoot.querySelector(".scroller") as HTMLElement;
+  }
+
+  private _tileAt(index: number): HTMLElement | null {
+    return this.renderRoot.querySelector(`.tile[data-index="${index}"]`);
+  }
+
+  private _thumb(key: string, layout: GridLayout): string {
+    const wanted = layout.tileWidth * (window.devicePixelRatio || 1);
+    const size = wanted <= 128 ? 128 : wanted <= 256 ? 256 : 512;
+    return this.thumbUrl ? this.thumbUrl(key, size) : `${this.thumbBase}${encodeURIComponent(key)}?size=${size}`;
+  }
+
+  protected override render(): TemplateResult {
+    const layout = this._layout;
+    const count = this.slots.length;
+    const indices: number[] = [];
+    if (this._width > 0 && count > 0) {
+      const [start, end] = visibleRange(layout, count, this._scrollTop, this._viewport);
+      for (let i = start; i < end; i++) indices.push(i);
+      // The focused and the edited tile stay in the DOM even when scrolled away, so focus is never lost.
+      for (const extra of [this._focus, this.slots.findIndex((s) => s.id === this._editing)]) {
+        if (extra >= 0 && extra < count && (extra < start || extra >= end)) indices.push(extra);
+      }
+    }
+    return html`
+      ${this.upload && !this.readonly ? html`
+        <div class="toolbar" part="toolbar">
+          <button part="upload-button" @click=${this._pickFiles} title="Add images (or drop / paste them)">
+            ${uploadIcon}<span>Add images</span>
+          </button>
+          <span class="count" part="count">${count} ${count === 1 ? "image" : "images"}</span>
+          <input class="visually-hidden" type="file" multiple accept="image/*" tabindex="-1" aria-hidden="true"
+                 @change=${this._onFileInput}>
+        </div>` : nothing}
+      <div class="scroller ${this._fileOver ? "file-over" : ""}" part="scroller"
+           @scroll=${this._onScroll} @dragover=${this._onDragOverEmpty} @dragleave=${this._onDragLeave}
+           @drop=${this._onDropEmpty}>
+        <div class="sizer" part="listbox" role="listbox" aria-label="Images in the pool" aria-orientation="horizontal"
+             style=${styleMap({ height: `${layout.totalHeight}px`, "--_caption": `${CAPTION}px` })}
+             @keydown=${this._onKeyDown}>
+          ${repeat(indices, (i) => this.slots[i].id, (i) => this._renderTile(this.slots[i], i, layout))}
+          ${this._renderDropIndicator(layout)}
+        </div>
+        ${count === 0 ? html`<div class="empty" part="empty">${this.emptyText}</div>` : nothing}
+      </div>`;
+  }
+
+  private _renderTile(slot: Slot, index: number, layout: GridLayout): TemplateResult {
+    const { x, y } = tilePosition(layout, index);
+    const selected = slot.id === this.active;
+    const title = slot.label || slot.name || `Image ${index + 1}`;
+    return html`
+      <div class="tile ${this._dragging === slot.id ? "dragging" : ""}" part="tile${selected ? " tile-active" : ""}"
+           role="option" id="slot-${slot.id}" data-index=${index} data-slot=${slot.id}
+           aria-selected=${selected ? "true" : "false"} aria-posinset=${index + 1} aria-setsize=${this.slots.length}
+           aria-label="${index + 1}: ${title}${slot.mask ? ", has a mask" : ""}"
+           tabindex=${index === this._focus ? 0 : -1} draggable=${this.readonly ? "false" : "true"}
+           style=${styleMap({ transform: `translate(${x}px, ${y}px)`, width: `${layout.tileWidth}px`,
+                              height: `${layout.tileHeight}px` })}
+           @click=${() => this._select(index)} @dblclick=${() => this._requestMask(index)}
+           @focus=${() => { this._focus = index; this._focusedSlot = slot.id; }}
+           @dragstart=${(e: DragEvent) => this._onDragStart(e, slot)} @dragend=${this._onDragEnd}
+           @dragover=${(e: DragEvent) => this._onDragOverTile(e, index)}
+           @drop=${(e: DragEvent) => this._onDropTile(e)}>
+        <div class="thumb" part="thumb">
+          <img part="image" src=${this._thumb(slot.image, layout)} alt="" loading="lazy" decoding="async"
+               draggable="false">
+          ${this.showMasks && slot.mask ? html`<div class="mask-overlay" part="mask-overlay"
+               style=${styleMap({ maskImage: `url("${this._thumb(slot.mask, layout)}")`,
+                                  webkitMaskImage: `url("${this._thumb(slot.mask, layout)}")` })}></div>` : nothing}
+        </div>
+        <span class="badge position" part="badge position-badge">${index + 1}</span>
+        ${slot.mask ? html`<span class="mask-dot" part="badge mask-badge" title="Has a mask"></span>` : nothing}
+        <button class="tile-button mask" part="mask-button" tabindex="-1" title="Edit mask (M)"
+                aria-label="Edit the mask of ${title}"
+                @click=${(e: Event) => { e.stopPropagation(); this._requestMask(index); }}>${brushIcon}</button>
+        <button class="tile-button remove" part="remove-button" tabindex="-1" title="Remove (Delete)"
+                aria-label="Remove ${title}"
+                @click=${(e: Event) => { e.stopPropagation(); this._remove(index); }}>${closeIcon}</button>
+        <div class="caption" part="caption">
+          ${this._editing === slot.id ? html`
+            <input class="label-input" part="label-input" aria-label="Label" maxlength=${MAX_LABEL}
+                   .value=${slot.label} @keydown=${(e: KeyboardEvent) => this._onLabelKey(e, slot)}
+                   @blur=${(e: FocusEvent) => this._commitLabel(slot, (e.target as HTMLInputElement).value)}
+                   @click=${(e: Event) => e.stopPropagation()} @dblclick=${(e: Event) => e.stopPropagation()}>` : html`
+            <span class="label ${slot.label ? "" : "placeholder"}" part="label" title=${slot.label || "Click to label"}
+                  @click=${(e: Event) => { if (!this.readonly) { e.stopPropagation(); this._startEdit(index); } }}
+                  >${slot.label || slot.name || "add a label"}</span>`}
+        </div>
+      </div>`;
+  }
+
+  private _renderDropIndicator(layout: GridLayout): TemplateResult | typeof nothing {
+    if (!this._drop || !this._dragging) return nothing;
+    const { x, y } = tilePosition(layout, this._drop.index);
+    const left = this._drop.after ? x + layout.tileWidth + layout.gap / 2 - 2 : x - layout.gap / 2 - 2;
+    return html`<div class="drop-indicator" part="drop-indicator"
+                     style=${styleMap({ left: `${left}px`, top: `${y}px`, height: `${layout.tileHeight}px` })}></div>`;
+  }
+
+  // ----- actions (each becomes an event; what is shown changes only when the host sets new slots) ---------------
+
+  private _select(index: number): void {
+    const slot = this.slots[index];
+    if (!slot) return;
+    this._focus = index;
+    this.dispatchEvent(poolEvent("pool-select", { slot: slot.id, index }));
+  }
+
+  private _remove(index: number): void {
+    const slot = this.slots[index];
+    if (!slot || this.readonly) return;
+    this.dispatchEvent(poolEvent("pool-remove", { slot: slot.id, index }));
+  }
+
+  private _requestMask(index: number): void {
+    const slot = this.slots[index];
+    if (!slot || this.readonly) return;
+    this.dispatchEvent(poolEvent("pool-mask-request", { slot: slot.id, index }));
+  }
+
+  private _reorder(from: number, to: number): void {
+    const count = this.slots.length;
+    if (this.readonly || from === to || from < 0 || from >= count || to < 0 || to >= count) return;
+    const order = moved(this.slots.map((s) => s.id), from, to);
+    const slot = this.slots[from].id;
+    this._focusedSlot = slot;  // focus moves with the slot once the host shows the new order
+    this._scrollIntoView(to);
+    this.dispatchEvent(poolEvent("pool-reorder", { order, slot, from, to }));
+  }
+
+  private _startEdit(index: number): void {
+    if (this.readonly || !this.slots[index]) return;
+    this._focus = index;
+    this._editing = this.slots[index].id;
+  }
+
+  private _commitLabel(slot: Slot, value: string): void {
+    if (this._editing !== slot.id) return;
+    this._editing = null;
+    this._focusAfterRender = true;
+    if (value !== slot.label) this.dispatchEvent(poolEvent("pool-label", { slot: slot.id, label: value }));
+  }
+
+  private _onLabelKey(e: KeyboardEvent, slot: Slot): void {
+    e.stopPropagation();
+    if (e.key === "Enter") {
+      e.preventDefault();
+      this._commitLabel(slot, (e.target as HTMLInputElement).value);
+    } else if (e.key === "Escape") {
+      e.preventDefault();
+      this._editing = null;
+      this._focusAfterRender = true;
+    }
+  }
+
+  // ----- keyboard -----------------------------------------------------------------------------------------------
+
+  private _onKeyDown(e: KeyboardEvent): void {
+    const count = this.slots.length;
+    if (!count || this._editing) return;
+    const layout = this._layout;
+    const steps: Record<string, number> = {
+      ArrowLeft: -1, ArrowRight: 1, ArrowUp: -layout.columns, ArrowDown: layout.columns,
+      PageUp: -pageStep(layout, this._viewport), PageDown: pageStep(layout, this._viewport),
+      Home: -count, End: count,
+    };
+    const index = this._focus;
+    if (e.key in steps) {
+      e.preventDefault();
+      const target = Math.max(0, Math.min(count - 1, index + steps[e.key]));
+      if (e.altKey) this._reorder(index, target);
+      else void this.reveal(target, true);
+      return;
+    }
+    const actions: Record<string, () => void> = {
+      Enter: () => this._select(index),
+      " ": () => this._select(index),
+      F2: () => this._startEdit(index),
+      Delete: () => this._remove(index),
+      Backspace: () => this._remove(index),
+      m: () => this._requestMask(index),
+      M: () => this._requestMask(index),
+    };
+    if (e.key in actions && !e.ctrlKey && !e.metaKey && !e.altKey) {
+      e.preventDefault();
+      actions[e.key]();
+    }
+  }
+
+  private _scrollIntoView(index: number): void {
+    const scroller = this._scroller;
+    if (!scroller) return;
+    const layout = this._layout;
+    const { y } = tilePosition(layout, index);
+    const padding = 6;
+    if (y + padding < scroller.scrollTop) scroller.scrollTop = y;
+    else if (y + layout.tileHeight + padding * 2 > scroller.scrollTop + scroller.clientHeight) {
+      scroller.scrollTop = y + layout.tileHeight + padding * 2 - scroller.clientHeight;
+    }
+    this._scrollTop = scroller.scrollTop;
+  }
+
+  private _onScroll = (): void => {
+    this._scrollTop = this._scroller.scrollTop;
+  };
+
+  // ----- drag and drop: tiles to reorder, files to add ----------------------------------------------------------
+
+  private _onDragStart(e: DragEvent, slot: Slot): void {
+    if (this.readonly || !e.dataTransfer) return;
+    this._dragging = slot.id;
+    e.dataTransfer.effectAllowed = "move";
+    e.dataTransfer.setData(SLOT_TYPE, slot.id);
+    e.dataTransfer.setData("text/plain", slot.label || slot.name || slot.id);
+  }
+
+  private _onDragEnd = (): void => {
+    this._dragging = null;
+    this._drop = null;
+  };
+
+  private _isFileDrag(e: DragEvent): boolean {
+    return !this._dragging && !!e.dataTransfer && Array.from(e.dataTransfer.types).includes("Files");
+  }
+
+  private _onDragOverTile(e: DragEvent, index: number): void {
+    if (this._dragging) {
+      e.preventDefault();
+      e.stopPropagation();
+      const rect = (e.currentTarget as HTMLElement).getBoundingClientRect();
+      const after = e.clientX > rect.left + rect.width / 2;
+      if (this._drop?.index !== index || this._drop.after !== after) this._drop = { index, after };
+      if (e.dataTransfer) e.dataTransfer.dropEffect = "move";
+    }
+  }
+
+  private _onDropTile(e: DragEvent): void {
+    if (!this._dragging) return;
+    e.preventDefault();
+    e.stopPropagation();
+    const from = this.slots.findIndex((s) => s.id === this._dragging);
+    const drop = this._drop;
+    this._onDragEnd();
+    if (from < 0 || !drop) return;
+    let to = drop.index + (drop.after ? 1 : 0);
+    if (to > from) to -= 1;
+    this._reorder(from, to);
+  }
+
+  private _onDragOverEmpty = (e: DragEvent): void => {
+    if (this.readonly) return;
+    if (this._isFileDrag(e)) {
+      e.preventDefault();
+      this._fileOver = true;
+      if (e.dataTransfer) e.dataTransfer.dropEffect = "copy";
+    } else if (this._dragging) {
+      e.preventDefault();  // over the empty space after the last tile: drop at the end
+      const last = this.slots.length - 1;
+      if (this._drop?.index !== last || !this._drop.after) this._drop = { index: last, after: true };
+    }
+  };
+
+  private _onDragLeave = (e: DragEvent): void => {
+    if (!this._scroller.contains(e.relatedTarget as Node)) this._fileOver = false;
+  };
+
+  private _onDropEmpty = (e: DragEvent): void => {
+    if (this._dragging) {
+      this._onDropTile(e);
+      return;
+    }
+    this._fileOver = false;
+    const files = Array.from(e.dataTransfer?.files ?? []);
+    if (!files.length || this.readonly) return;
+    e.preventDefault();
+    this.dispatchEvent(poolEvent("pool-files", { files, source: "drop" }));
+  };
+
+  private _onPaste = (e: ClipboardEvent): void => {
+    if (this.readonly || this._editing) return;
+    const files = Array.from(e.clipboardData?.files ?? []);
+    if (!files.length) return;
+    e.preventDefault();
+    this.dispatchEvent(poolEvent("pool-files", { files, source: "paste" }));
+  };
+
+  private _pickFiles(): void {
+    this.renderRoot.querySelector<HTMLInputElement>('input[type="file"]')?.click();
+  }
+
+  private _onFileInput(e: Event): void {
+    const input = e.target as HTMLInputElement;
+    const files = Array.from(input.files ?? []);
+    input.value = "";
+    if (files.length) this.dispatchEvent(poolEvent("pool-files", { files, source: "button" }));
+  }
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    "image-pool-grid": ImagePoolGrid;
+  }
+}

@@ -1,0 +1,213 @@
+/**
+ * <image-pool>: an <image-pool-grid> bound to the HTTP API. It renders only manifests the server returned: a click,
+ * a label, a reorder is sent first and shown when the answer comes back; on an error it shows the message, fires
+ * `pool-error` and reloads what the server has.
+ */
+
+import { LitElement, css, html, nothing, type PropertyValues, type TemplateResult } from "lit";
+
+import { PoolApiError, PoolClient } from "../api/client.js";
+import { emptyManifest, type Manifest } from "../api/types.js";
+import type {
+  PoolFilesDetail, PoolLabelDetail, PoolRemoveDetail, PoolReorderDetail, PoolSelectDetail,
+} from "../grid/events.js";
+import "../grid/define.js";
+
+export interface PoolErrorDetail { status: number; code: string; message: string; action: string }
+export interface PoolChangeDetail { manifest: Manifest }
+
+interface UploadState { id: number; name: string; loaded: number; total: number; error?: string }
+
+const IMAGE_TYPES = /^image\/(png|jpeg|webp|bmp|tiff|gif)$/;
+let uploadIds = 0;
+
+export class ImagePool extends LitElement {
+  static override styles = css`
+    :host { display: flex; flex-direction: column; min-height: 0; height: 100%; position: relative; }
+    image-pool-grid { flex: 1 1 auto; min-height: 0; }
+    .uploads { display: flex; flex-direction: column; gap: 2px; padding: 4px 6px; font: 11px system-ui, sans-serif; }
+    .upload { display: grid; grid-template-columns: minmax(0, 1fr) 120px; gap: 6px; align-items: center; }
+    .upload span { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+    .upload.failed { color: var(--image-pool-danger, var(--error-text, #e5484d)); }
+    progress { width: 100%; height: 8px; }
+    .error {
+      display: flex; gap: 8px; align-items: flex-start; margin: 4px 6px; padding: 6px 8px; border-radius: 6px;
+      font: 12px system-ui, sans-serif; color: #fff; background: var(--image-pool-danger, var(--error-text, #c62f3a));
+    }
+    .error p { margin: 0; flex: 1; overflow-wrap: anywhere; }
+    .error button { font: inherit; color: inherit; background: none; border: 1px solid currentColor;
+      border-radius: 4px; cursor: pointer; }
+  `;
+
+  static override properties = {
+    apiBase: { type: String, attribute: "api-base" },
+    poolId: { type: String, attribute: "pool-id" },
+    selected: { type: String },
+    tileSize: { type: Number, attribute: "tile-size" },
+    showMasks: { type: Boolean, attribute: "show-masks" },
+    readonly: { type: Boolean },
+    client: { attribute: false },
+    manifest: { state: true },
+    _error: { state: true },
+    _uploads: { state: true },
+  };
+
+  /** Where the API lives: "" (same origin), "/api" (inside ComfyUI), or an origin such as "http://127.0.0.1:8765". */
+  apiBase = "";
+  poolId = "";
+  /** The slot shown as selected; by default the pool's active slot. Set it to keep a selection of your own. */
+  selected: string | null = null;
+  tileSize = 120;
+  showMasks = false;
+  readonly = false;
+  /** Inject a client (ComfyUI passes one that goes through its own fetch). */
+  client: PoolClient | null = null;
+  /** The last manifest the server returned. */
+  manifest: Manifest = emptyManifest("");
+
+  private _error: PoolErrorDetail | null = null;
+  private _uploads: UploadState[] = [];
+  private _loadToken = 0;
+
+  private _ownClient?: PoolClient;
+
+  /** The injected client, or one made for `apiBase`. */
+  get api(): PoolClient {
+    if (this.client) return this.client;
+    if (this._ownClient?.base !== this.apiBase) this._ownClient = new PoolClient(this.apiBase);
+    return this._ownClient;
+  }
+
+  protected override willUpdate(changed: PropertyValues<this>): void {
+    if (changed.has("poolId") || changed.has("apiBase") || changed.has("client")) {
+      this.manifest = emptyManifest(this.poolId);
+      if (this.poolId) void this.reload();
+    }
+  }
+
+  /** Fetch the pool again (e.g. after another window changed it). */
+  async reload(): Promise<void> {
+    const token = ++this._loadToken;
+    const poolId = this.poolId;
+    try {
+      const manifest = await this.api.list(poolId);
+      if (token === this._loadToken && poolId === this.poolId) this._show(manifest);
+    } catch (e) {
+      this._fail(e, "load");
+    }
+  }
+
+  private _show(manifest: Manifest): void {
+    if (manifest.pool_id !== this.poolId) return;  // an answer for a pool this element no longer shows
+    this.manifest = manifest;
+    this.dispatchEvent(new CustomEvent<PoolChangeDetail>("pool-change", {
+      detail: { manifest }, bubbles: true, composed: true,
+    }));
+  }
+
+  private _fail(e: unknown, action: string): void {
+    const error = e instanceof PoolApiError ? e : new PoolApiError(0, "client_error", String((e as Error)?.message ?? e));
+    this._error = { status: error.status, code: error.code, message: error.message, action };
+    this.dispatchEvent(new CustomEvent<PoolErrorDetail>("pool-error", {
+      detail: this._error, bubbles: true, composed: true,
+    }));
+  }
+
+  /** Send one change; show the manifest the server answers with; on failure show why and reload. */
+  private async _mutate(action: string, call: () => Promise<Manifest>): Promise<Manifest | null> {
+    try {
+      const manifest = await call();
+      this._error = null;
+      this._show(manifest);
+      return manifest;
+    } catch (e) {
+      this._fail(e, action);
+      await this.reload();
+      return null;
+    }
+  }
+
+  // ----- grid events --------------------------------------------------------------------------------------------
+
+  private _onSelect = async (e: CustomEvent<PoolSelectDetail>): Promise<void> => {
+    const manifest = await this._mutate("select", () => this.api.setActive(this.poolId, e.detail.slot));
+    if (manifest && this.selected !== null) this.selected = e.detail.slot;
+  };
+
+  private _onLabel = (e: CustomEvent<PoolLabelDetail>): void => {
+    void this._mutate("label", () => this.api.setLabel(this.poolId, e.detail.slot, e.detail.label));
+  };
+
+  private _onRemove = (e: CustomEvent<PoolRemoveDetail>): void => {
+    void this._mutate("remove", () => this.api.remove(this.poolId, e.detail.slot));
+  };
+
+  private _onReorder = (e: CustomEvent<PoolReorderDetail>): void => {
+    void this._mutate("reorder", () => this.api.reorder(this.poolId, e.detail.order));
+  };
+
+  private _onFiles = (e: CustomEvent<PoolFilesDetail>): void => {
+    void this.addFiles(e.detail.files);
+  };
+
+  /** Upload files one after another (so slots keep the files' order), each with its own progress bar. */
+  async addFiles(files: File[]): Promise<string[]> {
+    const added: string[] = [];
+    const refused = files.filter((f) => !IMAGE_TYPES.test(f.type));
+    if (refused.length) {
+      this._fail(new PoolApiError(415, "not_an_image",
+        `not an image: ${refused.map((f) => f.name || "pasted data").join(", ")} (PNG, JPEG, WebP, BMP, TIFF, GIF)`),
+        "add");
+    }
+    const uploads = files.filter((f) => IMAGE_TYPES.test(f.type))
+      .map((f) => ({ file: f, state: { id: ++uploadIds, name: f.name || "pasted image", loaded: 0, total: f.size } as
+        UploadState }));
+    this._uploads = [...this._uploads, ...uploads.map((u) => u.state)];
+    for (const { file, state } of uploads) {
+      const manifest = await this._mutate("add", () => this.api.upload(this.poolId, file, state.name, (loaded, total) => {
+        state.loaded = loaded;
+        state.total = total;
+        this._uploads = [...this._uploads];
+      }));
+      if (manifest?.added) added.push(...manifest.added);
+      else state.error = this._error?.message ?? "failed";
+      this._uploads = this._uploads.filter((u) => u !== state || u.error);
+    }
+    return added;
+  }
+
+  // ----- rendering ----------------------------------------------------------------------------------------------
+
+  protected override render(): TemplateResult {
+    const active = this.selected ?? this.manifest.active;
+    return html`
+      ${this._error ? html`
+        <div class="error" part="error" role="alert">
+          <p>${this._error.message}</p>
+          <button part="error-dismiss" @click=${() => { this._error = null; }} aria-label="Dismiss">OK</button>
+        </div>` : nothing}
+      ${this._uploads.length ? html`
+        <div class="uploads" part="uploads" aria-live="polite">
+          ${this._uploads.map((u) => html`
+            <div class="upload ${u.error ? "failed" : ""}" part="upload">
+              <span title=${u.error ?? u.name}>${u.error ? `${u.name}: ${u.error}` : u.name}</span>
+              ${u.error ? html`<button @click=${() => { this._uploads = this._uploads.filter((x) => x !== u); }}
+                                       aria-label="Dismiss">✕</button>`
+                        : html`<progress max=${u.total || 1} .value=${u.loaded} aria-label="Uploading ${u.name}"></progress>`}
+            </div>`)}
+        </div>` : nothing}
+      <image-pool-grid exportparts="toolbar, upload-button, count, scroller, listbox, tile, tile-active, thumb, image,
+                         mask-overlay, badge, position-badge, mask-badge, mask-button, remove-button, caption, label,
+                         label-input, drop-indicator, empty"
+        .slots=${this.manifest.slots} .active=${active} .thumbUrl=${(key: string, size: number) => this.api.thumbUrl(key, size)}
+        .tileSize=${this.tileSize} ?show-masks=${this.showMasks} ?readonly=${this.readonly}
+        @pool-select=${this._onSelect} @pool-label=${this._onLabel} @pool-remove=${this._onRemove}
+        @pool-reorder=${this._onReorder} @pool-files=${this._onFiles}></image-pool-grid>`;
+  }
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    "image-pool": ImagePool;
+  }
+}
