@@ -20,8 +20,10 @@ def chromium_path() -> str | None:
     return os.environ.get("IMAGE_POOL_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
+    """One Chromium per test module. Not per session: Playwright's sync API keeps an event loop running in this thread
+    while it is open, and the asyncio tests of other modules cannot run beside it."""
     path = chromium_path()
     if not path:
         if os.environ.get("CI"):
