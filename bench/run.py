@@ -7,7 +7,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-BENCHES = {"core": "bench.bench_core", "http": "bench.bench_http"}
+BENCHES = {"core": "bench.bench_core", "http": "bench.bench_http", "browser": "bench.bench_browser"}
 
 
 def main(names: list[str]) -> None:

@@ -33,6 +33,7 @@ export class ImagePoolGrid extends LitElement {
     readonly: { type: Boolean, reflect: true },
     showMasks: { type: Boolean, attribute: "show-masks" },
     upload: { type: Boolean },
+    windowed: { type: Boolean },
     emptyText: { type: String, attribute: "empty-text" },
     _width: { state: true },
     _viewport: { state: true },
@@ -58,6 +59,8 @@ export class ImagePoolGrid extends LitElement {
   showMasks = false;
   /** Show the "Add images" button (drop and paste work either way). */
   upload = true;
+  /** Render only the tiles in view. Off renders every tile (the benchmark's baseline; slow for big pools). */
+  windowed = true;
   emptyText = "Drop images here, paste them, or use Add images";
 
   private _width = 0;
@@ -169,7 +172,7 @@ export class ImagePoolGrid extends LitElement {
     const count = this.slots.length;
     const indices: number[] = [];
     if (this._width > 0 && count > 0) {
-      const [start, end] = visibleRange(layout, count, this._scrollTop, this._viewport);
+      const [start, end] = this.windowed ? visibleRange(layout, count, this._scrollTop, this._viewport) : [0, count];
       for (let i = start; i < end; i++) indices.push(i);
       // The focused and the edited tile stay in the DOM even when scrolled away, so focus is never lost.
       for (const extra of [this._focus, this.slots.findIndex((s) => s.id === this._editing)]) {
