@@ -28,6 +28,7 @@ async function build(outDir) {
   await esbuild.build({ ...common, entryPoints: { manager: join(here, "src/manager/define.ts") }, outdir: outDir,
                         plugins: [shareElements] });
   copyFileSync(join(here, "src/manager/index.html"), join(outDir, "manager.html"));
+  copyFileSync(join(here, "src/examples/embed.html"), join(outDir, "embed-example.html"));
 }
 
 function listFiles(dir) {
