@@ -161,6 +161,21 @@ def test_dropped_files_are_added(page, pool):
     assert [s.name for s in pools.load(pool_id).slots][-2:] == ["dropped.png", "dropped.webp"]
 
 
+def test_pasted_image_is_added(page, pool):
+    url, pools, pool_id, _ = pool
+    open_pool(page, url, pool_id, 3)
+    tile(page, 0).focus()
+    tile(page, 0).evaluate(
+        """(tile, b64) => {
+            const transfer = new DataTransfer();
+            transfer.items.add(new File([Uint8Array.from(atob(b64), (c) => c.charCodeAt(0))], "image.png",
+                                        { type: "image/png" }));
+            tile.dispatchEvent(new ClipboardEvent("paste", { clipboardData: transfer, bubbles: true, composed: true }));
+        }""", base64.b64encode(imagegen.png(seed=41)).decode())
+    expect(tiles(page)).to_have_count(4)
+    assert pools.load(pool_id).count == 4
+
+
 def test_a_dropped_non_image_is_refused_with_a_message(page, pool):
     url, pools, pool_id, _ = pool
     open_pool(page, url, pool_id, 3)
