@@ -15,7 +15,8 @@ from . import ids, masks, thumbs
 from .errors import BadRequest, UnknownObject
 from .formats import CONTENT_TYPES
 from .http_json import field, json_errors, manifest_response, read_json
-from .input_files import resolve_input_file
+from .editor_copy import editor_copy
+from .input_files import NoInputFolder, resolve_input_file
 from .manifest import MAX_LABEL, clean_text
 from .pools import Pools
 from .uploads import read_upload
@@ -56,6 +57,7 @@ class PoolApi:
             ("POST", "/add", self.add), ("POST", "/remove", self.remove), ("POST", "/active", self.active),
             ("POST", "/label", self.label), ("POST", "/set_mask", self.set_mask),
             ("POST", "/reorder", self.reorder), ("POST", "/detach", self.detach),
+            ("POST", "/editor_image", self.editor_image),
             # {key:.*}: any text reaches the handler, which validates it (a JSON 400, not the router's 404)
             ("GET", "/thumb/{key:.*}", self.thumb), ("GET", "/object/{key:.*}", self.object),
         ):
@@ -158,6 +160,21 @@ class PoolApi:
         body = await read_json(request)
         pool_id = ids.pool_id(field(body, "pool_id"))
         return manifest_response(await asyncio.to_thread(self.pools.detach, pool_id))
+
+    async def editor_image(self, request: web.Request) -> web.Response:
+        """Where the MaskEditor's copy of a slot is, as ComfyUI's /view and /upload/mask name files."""
+        body = await read_json(request)
+        pool_id = ids.pool_id(field(body, "pool_id"))
+        slot = ids.slot_id(field(body, "slot"))
+        input_dir = self._input_dir()
+        if input_dir is None:
+            raise NoInputFolder("the mask editor needs ComfyUI's input folder")
+        path = await asyncio.to_thread(editor_copy, self.pools, pool_id, slot)
+        try:
+            relative = path.resolve().relative_to(Path(input_dir).resolve())
+        except ValueError:
+            raise NoInputFolder("the store is not inside the input folder, so the mask editor cannot open it") from None
+        return web.json_response({"filename": relative.name, "subfolder": relative.parent.as_posix(), "type": "input"})
 
     # ----- files -------------------------------------------------------------------------------------------
 
