@@ -41,4 +41,6 @@ def _inside_comfyui() -> None:
 if folder_paths is not None:
     _inside_comfyui()
 
-__all__ = ["NODE_CLASS_MAPPINGS", "NODE_DISPLAY_NAME_MAPPINGS"]
+WEB_DIRECTORY = "./web"  # the committed bundles: the elements, the manager page and the ComfyUI glue
+
+__all__ = ["NODE_CLASS_MAPPINGS", "NODE_DISPLAY_NAME_MAPPINGS", "WEB_DIRECTORY"]

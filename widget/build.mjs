@@ -27,6 +27,8 @@ async function build(outDir) {
   await esbuild.build({ ...common, entryPoints: { "image-pool": join(here, "src/index.ts") }, outdir: outDir });
   await esbuild.build({ ...common, entryPoints: { manager: join(here, "src/manager/define.ts") }, outdir: outDir,
                         plugins: [shareElements] });
+  await esbuild.build({ ...common, entryPoints: { comfyui: join(here, "src/comfyui/extension.ts") }, outdir: outDir,
+                        plugins: [shareElements] });
   copyFileSync(join(here, "src/manager/index.html"), join(outDir, "manager.html"));
   copyFileSync(join(here, "src/examples/embed.html"), join(outDir, "embed-example.html"));
 }

@@ -431,6 +431,7 @@ export class ImagePoolGrid extends LitElement {
     const files = Array.from(e.dataTransfer?.files ?? []);
     if (!files.length || this.readonly) return;
     e.preventDefault();
+    e.stopPropagation();  // consumed: a page-level drop handler (ComfyUI's loads workflows) must not see it
     this.dispatchEvent(poolEvent("pool-files", { files, source: "drop" }));
   };
 

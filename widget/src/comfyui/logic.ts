@@ -1,0 +1,42 @@
+/** The ComfyUI glue's decisions, kept free of ComfyUI so they can be tested in any page. */
+
+import type { Slot } from "../api/types.js";
+
+/** The slot the node will run, as the Python node decides it (DESIGN §2): index >= 0 forces a slot (clamped);
+ * -1 takes the node's own slot_id if still in the pool, else the pool's active slot, else the first. */
+export function slotThatRuns(slots: readonly Slot[], index: number, slotId: string, active: string | null):
+  string | null {
+  if (!slots.length) return null;
+  if (index >= 0) return slots[Math.min(index, slots.length - 1)].id;
+  for (const wanted of [slotId, active]) {
+    if (wanted && slots.some((s) => s.id === wanted)) return wanted;
+  }
+  return slots[0].id;
+}
+
+export interface FileRef { filename: string; subfolder?: string; type?: string }
+
+/** What ComfyUI's MaskEditor hands back (through pasteFromClipspace) after a save: the input/clipspace file whose
+ * alpha is the mask. Anything else set on node.images is not a mask-editor result. */
+export function maskEditorResult(images: unknown): FileRef | null {
+  const ref = Array.isArray(images) ? (images[0] as FileRef | undefined) : undefined;
+  if (!ref || typeof ref.filename !== "string") return null;
+  if (!/^clipspace-(painted-masked-|mask-)[\d.]+\.png$/.test(ref.filename)) return null;
+  if ((ref.type ?? "input") !== "input") return null;
+  return { filename: ref.filename, subfolder: ref.subfolder ?? "clipspace", type: "input" };
+}
+
+const IMAGE_TYPE = /^image\/(png|jpeg|webp|bmp|tiff|gif)$/;
+
+export function splitImages(files: readonly File[]): { images: File[]; refused: File[] } {
+  return { images: files.filter((f) => IMAGE_TYPE.test(f.type)), refused: files.filter((f) => !IMAGE_TYPE.test(f.type)) };
+}
+
+export function newPoolId(): string {
+  return crypto.randomUUID();
+}
+
+export function viewUrl(ref: FileRef): string {
+  const params = new URLSearchParams({ filename: ref.filename, type: ref.type ?? "input", subfolder: ref.subfolder ?? "" });
+  return `/view?${params}`;
+}
