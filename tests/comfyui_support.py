@@ -83,7 +83,7 @@ def running_comfyui(tmp: Path):
     for folder in (input_dir, output_dir, user_dir / "default", nodes_dir):
         folder.mkdir(parents=True)
     (nodes_dir / "image_pool").symlink_to(PROJECT, target_is_directory=True)
-    (user_dir / "default" / "comfy.settings.json").write_text(json.dumps({"Comfy.TutorialCompleted": True}))
+    (user_dir / "default" / "comfy.settings.json").write_text(json.dumps({"Comfy.TutorialCompleted": True, "Comfy.Minimap.Visible": False}))
     config = tmp / "extra_model_paths.yaml"
     config.write_text(f"image_pool_tests:\n  custom_nodes: {nodes_dir}\n")
     port = free_port()

@@ -1,6 +1,7 @@
 """The node in the real ComfyUI frontend, in real Chromium (needs IMAGE_POOL_COMFYUI; skipped without it)."""
 
 import base64
+import json
 
 import numpy as np
 import pytest
@@ -11,7 +12,7 @@ from image_pool.pools import Pools
 
 from . import imagegen
 from .browser_support import artifact, browser  # noqa: F401 (fixture)
-from .comfyui_support import running_comfyui
+from .comfyui_support import PROJECT, running_comfyui
 
 pytestmark = [pytest.mark.comfyui, pytest.mark.browser]
 
@@ -172,3 +173,42 @@ def test_mask_editor_round_trip_stores_the_mask_for_the_right_slot(page, comfy):
         ".length")
     assert painted > 100
     page.locator("#maskEditor_topBarCancelButton").click()
+
+
+def test_example_workflow_loads_keeps_its_pool_clone_shares_and_detach_splits(page, comfy):
+    workflow = (PROJECT / "workflows" / "image_pool_example.json").read_text()
+    saved_id = json.loads(workflow)["nodes"][0]["widgets_values"][2]
+    pools = Pools(comfy.input_dir / "grid_pool")
+    pools.add(saved_id, [imagegen.png(seed=71), imagegen.png(seed=72)])
+    page.evaluate("async (wf) => { await app.loadGraphData(JSON.parse(wf)); "
+                  "window.__poolNode = app.graph._nodes.find((n) => n.type === 'ImagePoolGrid'); }", workflow)
+    assert node_widget(page, "pool_id") == saved_id, "a loaded workflow keeps its pool"
+    assert page.get_by_text("Invalid workflow").count() == 0, "the example passes the frontend's schema"
+    expect(tiles(page)).to_have_count(2)
+
+    page.evaluate("""() => {
+        const clone = __poolNode.clone();
+        clone.pos = [40, 580];
+        app.graph.add(clone);
+        window.__clone = clone;
+        app.canvas.ds.offset = [0, 0];
+        app.canvas.ds.scale = 0.6;  // both nodes on screen
+        app.canvas.setDirty(true, true);
+    }""")
+    assert page.evaluate("() => __clone.widgets.find((w) => w.name === 'pool_id').value") == saved_id
+    expect(tiles(page)).to_have_count(4)  # both nodes show the shared pool
+    clone_grid = page.locator("image-pool-grid").nth(1)
+    clone_grid.locator('.tile[aria-posinset="2"]').click()
+    second = pools.load(saved_id).slots[1].id
+    assert page.evaluate("() => __clone.widgets.find((w) => w.name === 'slot_id').value") == second
+    assert node_widget(page, "slot_id") != second, "each node keeps its own selection"
+
+    page.evaluate("""async () => {
+        const options = [];
+        __poolNode.getExtraMenuOptions(app.canvas, options);
+        await options.find((o) => o?.content === "Detach pool (new id)").callback();
+    }""")
+    new_id = node_widget(page, "pool_id")
+    assert new_id != saved_id
+    assert page.evaluate("() => __clone.widgets.find((w) => w.name === 'pool_id').value") == saved_id
+    assert [s.image for s in pools.load(new_id).slots] == [s.image for s in pools.load(saved_id).slots]

@@ -9,6 +9,7 @@ export { PoolClient, PoolApiError } from "./api/client.js";
 export type { Manifest, Slot, PoolSummary } from "./api/types.js";
 export * from "./grid/events.js";
 export { define } from "./define.js";
+export * as comfyLogic from "./comfyui/logic.js";
 // Companion bundles (the manager page, the ComfyUI glue) import Lit from here, so a page loads one copy of it.
 export { LitElement, css, html, nothing, svg } from "lit";
 export type { PropertyValues, TemplateResult } from "lit";

@@ -5,8 +5,10 @@
  * addDOMWidget, getExtraMenuOptions, ComfyApp's clipspace + open_maskeditor, api.apiURL, the toast store.
  */
 
-import { PoolApiError, PoolClient, type ImagePool, type Manifest, type PoolErrorDetail } from "../index.js";
-import { maskEditorResult, newPoolId, slotThatRuns, splitImages, viewUrl, type FileRef } from "./logic.js";
+import { PoolApiError, PoolClient, comfyLogic, type ImagePool, type Manifest, type PoolErrorDetail } from "../index.js";
+import type { FileRef } from "./logic.js";
+
+const { maskEditorResult, newPoolId, slotThatRuns, splitImages, viewUrl } = comfyLogic;
 
 // ComfyUI's own modules, resolved at run time next to this file (/extensions/<name>/comfyui.js).
 const appModulePath = "../../scripts/app.js";
