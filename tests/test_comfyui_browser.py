@@ -212,3 +212,13 @@ def test_example_workflow_loads_keeps_its_pool_clone_shares_and_detach_splits(pa
     assert new_id != saved_id
     assert page.evaluate("() => __clone.widgets.find((w) => w.name === 'pool_id').value") == saved_id
     assert [s.image for s in pools.load(new_id).slots] == [s.image for s in pools.load(saved_id).slots]
+
+
+def test_a_server_error_becomes_a_comfyui_toast(page, comfy):
+    pool_id, pools = add_pool_node(page, comfy, [imagegen.png(seed=81), imagegen.png(seed=82)])
+    gone = pools.load(pool_id).slots[1].id
+    pools.remove(pool_id, gone)  # removed elsewhere (another node, the manager page) while this grid shows it
+    tile(page, 1).hover()
+    tile(page, 1).locator(".tile-button.remove").click()
+    expect(page.locator(".p-toast-message").filter(has_text=f"has no slot {gone}")).to_be_visible()
+    expect(tiles(page)).to_have_count(1)  # and the grid shows what the server has
