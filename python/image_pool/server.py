@@ -12,7 +12,6 @@ from .formats import Limits
 from .pools import Pools
 from .routes import PoolApi
 
-log = logging.getLogger("image_pool.server")
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
 
