@@ -161,8 +161,13 @@ def test_gc_removes_stale_temp_files(root, pool_id, filled):
         path.write_bytes(b"half written")
     for path in (upload, manifest_write):
         os.utime(path, (old, old))
+    editor_copy = root / "cache" / "editor" / pool_id / "s-00000000-abc-none.png"
+    editor_copy.parent.mkdir(parents=True)
+    editor_copy.write_bytes(imagegen.png())
+    os.utime(editor_copy, (old, old))
     assert cli("gc", root=root) == 0
     assert not upload.exists() and not manifest_write.exists()
+    assert not editor_copy.exists(), "an old MaskEditor copy is derived and goes too"
     assert fresh.exists(), "a temp file younger than the grace period may belong to a write in flight"
 
 

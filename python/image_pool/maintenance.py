@@ -64,7 +64,7 @@ class GcReport:
     kept_young: int = 0
     kept_referenced: int = 0
     temp_files: list[Path] = field(default_factory=list)
-    thumbnails: list[Path] = field(default_factory=list)
+    thumbnails: list[Path] = field(default_factory=list)  # and MaskEditor copies: derived files
 
 
 def referenced_keys(pools: Pools) -> set[str]:
@@ -103,6 +103,9 @@ def gc(pools: Pools, grace_days: float = 14.0, dry_run: bool = False, progress: 
         stem = lambda key: key.split(".", 1)[0]  # noqa: E731
         alive = {stem(k) for k in pools.objects.keys()} - {stem(k) for k in report.deleted}
         report.thumbnails = [p for p in thumbs.glob("*/*/*") if p.is_file() and p.stem not in alive]
+    editor = pools.root / "cache" / "editor"  # MaskEditor copies: derived, remade on demand
+    if editor.is_dir():
+        report.thumbnails += [p for p in editor.glob("*/*.png") if p.stat().st_mtime < cutoff]
     if not dry_run:
         for path in report.temp_files + report.thumbnails:
             path.unlink(missing_ok=True)
