@@ -76,7 +76,7 @@ def cmd_gc(args) -> int:
     for key in report.deleted:
         print(f"{verb} {key}")
     print(f"{verb} {len(report.deleted)} object(s), {len(report.temp_files)} temp file(s), "
-          f"{len(report.thumbnails)} thumbnail(s); kept {report.kept_referenced} referenced and "
+          f"{len(report.derived)} derived file(s); kept {report.kept_referenced} referenced and "
           f"{report.kept_young} younger than {args.grace:g} day(s)")
     return 0
 

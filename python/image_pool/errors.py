@@ -19,6 +19,17 @@ class UnknownSlot(PoolError):
     code = "unknown_slot"
 
 
+class NoInputFolder(PoolError):
+    """A request names a file in ComfyUI's input folder, but this server has none (or the store is outside it)."""
+
+    code = "no_input_folder"
+
+
+class UnknownInputFile(PoolError):
+    status = 404
+    code = "unknown_input_file"
+
+
 class UnknownObject(PoolError):
     status = 404
     code = "unknown_object"

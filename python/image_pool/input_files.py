@@ -3,17 +3,7 @@
 import os
 from pathlib import Path
 
-from .errors import BadRequest, PoolError
-
-
-class NoInputFolder(PoolError):
-    status = 400
-    code = "no_input_folder"
-
-
-class UnknownInputFile(PoolError):
-    status = 404
-    code = "unknown_input_file"
+from .errors import BadRequest, NoInputFolder, UnknownInputFile
 
 
 def resolve_input_file(input_dir: Path | None, name, subfolder="") -> Path:

@@ -64,7 +64,7 @@ class GcReport:
     kept_young: int = 0
     kept_referenced: int = 0
     temp_files: list[Path] = field(default_factory=list)
-    thumbnails: list[Path] = field(default_factory=list)  # and MaskEditor copies: derived files
+    derived: list[Path] = field(default_factory=list)  # orphan thumbnails and old MaskEditor copies
 
 
 def referenced_keys(pools: Pools) -> set[str]:
@@ -82,7 +82,7 @@ def referenced_keys(pools: Pools) -> set[str]:
 
 def gc(pools: Pools, grace_days: float = 14.0, dry_run: bool = False, progress: bool = False) -> GcReport:
     """Delete objects nothing references that are older than the grace period (which protects objects
-    an add in another process has written but not yet published), stale temp files, and orphan thumbnails."""
+    an add in another process has written but not yet published), stale temp files, orphan thumbnails and old MaskEditor copies."""
     report = GcReport()
     grace = grace_days * DAY
     cutoff = time.time() - grace
@@ -102,11 +102,11 @@ def gc(pools: Pools, grace_days: float = 14.0, dry_run: bool = False, progress: 
     if thumbs.is_dir():
         stem = lambda key: key.split(".", 1)[0]  # noqa: E731
         alive = {stem(k) for k in pools.objects.keys()} - {stem(k) for k in report.deleted}
-        report.thumbnails = [p for p in thumbs.glob("*/*/*") if p.is_file() and p.stem not in alive]
+        report.derived = [p for p in thumbs.glob("*/*/*") if p.is_file() and p.stem not in alive]
     editor = pools.root / "cache" / "editor"  # MaskEditor copies: derived, remade on demand
     if editor.is_dir():
-        report.thumbnails += [p for p in editor.glob("*/*.png") if p.stat().st_mtime < cutoff]
+        report.derived += [p for p in editor.glob("*/*.png") if p.stat().st_mtime < cutoff]
     if not dry_run:
-        for path in report.temp_files + report.thumbnails:
+        for path in report.temp_files + report.derived:
             path.unlink(missing_ok=True)
     return report

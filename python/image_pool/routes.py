@@ -12,11 +12,11 @@ from typing import Callable
 from aiohttp import web
 
 from . import ids, masks, thumbs
-from .errors import BadRequest, UnknownObject
+from .errors import BadRequest, NoInputFolder, UnknownObject
 from .formats import CONTENT_TYPES
 from .http_json import field, json_errors, manifest_response, read_json
 from .editor_copy import editor_copy
-from .input_files import NoInputFolder, resolve_input_file
+from .input_files import resolve_input_file
 from .manifest import MAX_LABEL, clean_text
 from .pools import Pools
 from .uploads import read_upload

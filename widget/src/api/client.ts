@@ -105,6 +105,15 @@ export class PoolClient {
     return this.post("set_mask", { pool_id: poolId, slot, input_file: inputFile, subfolder });
   }
 
+  /** Where ComfyUI's MaskEditor can open a slot: a copy in the input folder whose alpha is the slot's mask. */
+  editorImage(poolId: string, slot: string): Promise<{ filename: string; subfolder: string; type: string }> {
+    return this.request("editor_image", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ pool_id: poolId, slot }),
+    });
+  }
+
   addInputFile(poolId: string, inputFile: string, subfolder = ""): Promise<Manifest> {
     return this.post("add", { pool_id: poolId, input_file: inputFile, subfolder });
   }

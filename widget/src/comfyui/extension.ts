@@ -5,7 +5,7 @@
  * addDOMWidget, getExtraMenuOptions, ComfyApp's clipspace + open_maskeditor, api.apiURL, the toast store.
  */
 
-import { PoolApiError, PoolClient, comfyLogic, type ImagePool, type Manifest, type PoolErrorDetail } from "../index.js";
+import { PoolClient, comfyLogic, type ImagePool, type Manifest, type PoolErrorDetail } from "../index.js";
 import type { FileRef } from "./logic.js";
 
 const { maskEditorResult, newPoolId, slotThatRuns, splitImages, viewUrl } = comfyLogic;
@@ -85,13 +85,7 @@ async function openMaskEditor(node: PoolNode, slot: string): Promise<void> {
   const state = states.get(node);
   if (!state) return;
   try {
-    const response = await fetch(client.url("editor_image"), {
-      method: "POST", headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ pool_id: widget(node, "pool_id").value, slot }),
-    });
-    const body = await response.json();
-    if (!response.ok) throw new PoolApiError(response.status, body?.error?.code ?? "http_error", body?.error?.message);
-    const ref = body as FileRef;
+    const ref: FileRef = await client.editorImage(widget(node, "pool_id").value, slot);
     const img = new Image();
     img.src = api.apiURL(viewUrl(ref));
     await img.decode();
