@@ -4,6 +4,7 @@
 class PoolError(Exception):
     status = 400
     code = "bad_request"
+    retry_after: int | None = None  # seconds, sent as Retry-After with a 503
 
     def __init__(self, message: str):
         super().__init__(message)
@@ -67,3 +68,52 @@ class PoolBusy(PoolError):
 
     status = 503
     code = "pool_busy"
+    retry_after = 2
+
+
+class StoreBusy(PoolError):
+    """gc holds the store (or, for gc, adds are in flight) past the wait."""
+
+    status = 503
+    code = "store_busy"
+    retry_after = 5
+
+
+class PoolDamaged(PoolError):
+    """The pool's manifest is unreadable and no kept generation is valid: writing would hide what is left."""
+
+    status = 409
+    code = "pool_damaged"
+
+
+class PoolFull(PoolError):
+    status = 409
+    code = "pool_full"
+
+
+class DiskFull(PoolError):
+    status = 507
+    code = "disk_full"
+
+
+class ReadOnlyStore(PoolError):
+    status = 503
+    code = "read_only"
+    retry_after = 60
+
+
+class SlowClient(PoolError):
+    status = 408
+    code = "request_timeout"
+
+
+def storage_error(e: OSError) -> PoolError | None:
+    """A full or read-only disk as a clear error (507 / 503); None for any other OSError."""
+    import errno
+    if e.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC), errno.EFBIG):
+        return DiskFull("the disk holding the image store is full; free some space (python -m image_pool gc "
+                        "reclaims unreferenced images) and try again")
+    if e.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+        return ReadOnlyStore("the image store is read-only (a read-only disk or missing write permission); "
+                             "nothing was changed")
+    return None

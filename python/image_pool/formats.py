@@ -36,14 +36,24 @@ class ImageInfo:
     height: int
 
 
-def open_image(fp) -> Image.Image:
+NOT_AN_IMAGE = "is not a PNG, JPEG, WebP, BMP, TIFF or GIF image"
+
+
+def _said(e: Exception, path, name: str) -> str:
+    """An exception's text with the file's real path replaced by the name the user knows it by."""
+    return str(e).replace(str(path), name) if path is not None else str(e)
+
+
+def open_image(fp, name: str = "the file") -> Image.Image:
     """Open a file of one of the accepted formats; anything else raises NotAnImage."""
     try:
         return Image.open(fp, formats=PILLOW_FORMATS)
     except Image.DecompressionBombError as e:
-        raise TooLarge(f"image has too many pixels: {e}") from None
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as e:
-        raise NotAnImage(f"not a PNG, JPEG, WebP, BMP, TIFF or GIF image ({e})") from None
+        raise TooLarge(f"{name} has too many pixels: {_said(e, fp, name)}") from None
+    except UnidentifiedImageError:
+        raise NotAnImage(f"{name} {NOT_AN_IMAGE}") from None
+    except (OSError, ValueError, SyntaxError) as e:
+        raise NotAnImage(f"{name} {NOT_AN_IMAGE} ({_said(e, fp, name)})") from None
 
 
 def oriented_size(img: Image.Image) -> tuple[int, int]:
@@ -54,19 +64,22 @@ def oriented_size(img: Image.Image) -> tuple[int, int]:
     return width, height
 
 
-def inspect(path, limits: Limits = Limits()) -> ImageInfo:
-    """Decode the first frame completely, so a truncated or corrupt file is refused now and not at run time."""
+def inspect(source, limits: Limits = Limits(), name: str = "the file") -> ImageInfo:
+    """Decode the first frame completely, so a truncated or corrupt file is refused now and not at run time.
+
+    `source` is a path or an open binary file; `name` is what messages call it (never a temp path)."""
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
-            with open_image(path) as img:
+            with open_image(source, name) as img:
                 ext = FORMAT_EXTENSION[img.format]
                 if img.width * img.height > limits.max_pixels:
-                    raise TooLarge(f"image is {img.width}x{img.height}, over the limit of {limits.max_pixels:,} pixels")
+                    raise TooLarge(f"{name} is {img.width}x{img.height}, over the limit of "
+                                   f"{limits.max_pixels:,} pixels")
                 img.load()
                 width, height = oriented_size(img)
         except Image.DecompressionBombWarning as e:
-            raise TooLarge(f"image has too many pixels: {e}") from None
+            raise TooLarge(f"{name} has too many pixels: {_said(e, source, name)}") from None
         except (OSError, ValueError, SyntaxError, EOFError) as e:
-            raise NotAnImage(f"image data is damaged or truncated ({e})") from None
+            raise NotAnImage(f"{name}: the image data is damaged or truncated ({_said(e, source, name)})") from None
     return ImageInfo(ext, width, height)

@@ -1,19 +1,29 @@
-"""JSON in and out for the HTTP handlers: error bodies, request bodies, field checks."""
+"""JSON in and out for the HTTP handlers: error bodies, request bodies read whole, field checks."""
 
+import asyncio
 import functools
 import json
 import logging
 
 from aiohttp import web
 
-from .errors import BadRequest, PoolError
+from .errors import BadRequest, PoolError, SlowClient, TooLarge, storage_error
 
 log = logging.getLogger("image_pool.http")
 MAX_JSON_BYTES = 1024 * 1024
+BODY_IDLE_TIMEOUT = 30.0  # seconds a client may send nothing while its request body is being read
 
 
-def error_response(status: int, code: str, message: str) -> web.Response:
-    return web.json_response({"error": {"code": code, "message": message}}, status=status)
+def error_response(status: int, code: str, message: str, retry_after: int | None = None) -> web.Response:
+    headers = {"Retry-After": str(retry_after)} if retry_after else None
+    return web.json_response({"error": {"code": code, "message": message}}, status=status, headers=headers)
+
+
+def pool_error_response(e: PoolError) -> web.Response:
+    response = error_response(e.status, e.code, e.message, e.retry_after if e.status == 503 else None)
+    if isinstance(e, SlowClient):
+        response.force_close()
+    return response
 
 
 def json_errors(handler):
@@ -23,27 +33,52 @@ def json_errors(handler):
         try:
             return await handler(request)
         except PoolError as e:
-            return error_response(e.status, e.code, e.message)
+            return pool_error_response(e)
         except web.HTTPException as e:
             if e.status >= 400:
                 return error_response(e.status, "http_error", e.reason)
             raise
-        except Exception:  # a bug or a disk failure: say so as JSON, log the details
+        except OSError as e:
+            known = storage_error(e)
+            if known is not None:
+                return pool_error_response(known)
+            log.exception("unexpected error in %s %s", request.method, request.path)
+            return error_response(500, "internal_error", "the server failed; see its log")
+        except Exception:  # a bug: say so as JSON, log the details
             log.exception("unexpected error in %s %s", request.method, request.path)
             return error_response(500, "internal_error", "the server failed; see its log")
     return wrapped
 
 
-async def read_json(request: web.Request) -> dict:
-    if request.content_length is not None and request.content_length > MAX_JSON_BYTES:
-        raise BadRequest("JSON body is too large")
-    raw = await request.content.read(MAX_JSON_BYTES + 1)
-    if len(raw) > MAX_JSON_BYTES:
-        raise BadRequest("JSON body is too large")
+async def within(awaitable, timeout: float):
+    """A read from the client that must make progress within `timeout` seconds."""
+    try:
+        return await asyncio.wait_for(awaitable, timeout)
+    except asyncio.TimeoutError:
+        raise SlowClient(f"the client sent nothing for {timeout:g} s; request abandoned") from None
+
+
+async def read_body(request: web.Request, cap: int, idle: float = BODY_IDLE_TIMEOUT) -> bytes:
+    """The whole body, however many TCP segments it came in, refused as soon as it passes `cap` bytes."""
+    if request.content_length is not None and request.content_length > cap:
+        raise TooLarge(f"the request body is {request.content_length:,} bytes, over the limit of {cap:,}")
+    chunks, total = [], 0
+    while chunk := await within(request.content.readany(), idle):
+        total += len(chunk)
+        if total > cap:
+            raise TooLarge(f"the request body is over the limit of {cap:,} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def read_json(request: web.Request, idle: float = BODY_IDLE_TIMEOUT) -> dict:
+    raw = await read_body(request, MAX_JSON_BYTES, idle)
     try:
         body = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as e:
         raise BadRequest(f"body is not valid JSON: {e}") from None
+    except RecursionError:
+        raise BadRequest("body is not valid JSON: nested too deeply") from None
     if not isinstance(body, dict):
         raise BadRequest("body must be a JSON object")
     return body

@@ -17,13 +17,33 @@ class ManifestInvalid(ValueError):
     pass
 
 
+# Characters that reorder or hide text: "\u202egnp.exe" would show as "exe.png". Zero-width joiners stay (emoji).
+BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+WHITESPACE_CONTROLS = frozenset("\t\n\r\v\f")
+
+
+def _clean_char(c: str) -> str:
+    if c in WHITESPACE_CONTROLS:
+        return " "
+    if c in BIDI_CONTROLS or unicodedata.category(c) in ("Cc", "Cs"):
+        return ""
+    return c
+
+
 def clean_text(value, limit: int, what: str) -> str:
-    """Labels and names are plain text: control characters become spaces, length is capped."""
+    """Labels and names are plain text: line breaks and tabs become spaces; other control characters, lone
+    surrogates and bidi overrides are removed; the length is capped (a longer text is refused, not cut)."""
     if not isinstance(value, str):
         raise BadRequest(f"{what} must be a string")
     if len(value) > limit:
         raise BadRequest(f"{what} is {len(value):,} characters, over the limit of {limit:,}")
-    return "".join(" " if unicodedata.category(c) == "Cc" else c for c in value)
+    if value.isprintable():  # the common case: nothing to clean (bidi controls are not printable)
+        return value
+    return "".join(map(_clean_char, value))
+
+
+def is_clean_text(value, limit: int) -> bool:
+    return isinstance(value, str) and len(value) <= limit and clean_text(value, limit, "text") == value
 
 
 def clean_name(value: str) -> str:
@@ -83,7 +103,7 @@ class Manifest:
                 "slots": [dict(vars(s)) for s in self.slots]}  # vars, not asdict: 20x faster, fields are flat
 
     def dumps(self) -> bytes:
-        return json.dumps(self.to_json(), ensure_ascii=False, indent=1).encode("utf-8")
+        return json.dumps(self.to_json(), ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
     @classmethod
     def loads(cls, raw: bytes, pool_id: str) -> "Manifest":

@@ -34,17 +34,19 @@ def encode_png(mask: np.ndarray) -> bytes:
     return out.getvalue()
 
 
-def from_luminance(fp) -> np.ndarray:
-    """A mask picture where white is masked: its luminance."""
-    with open_image(fp) as img:
+CHANNELS = ("alpha", "luminance")
+
+
+def from_picture(fp, channel: str | None = None, name: str = "the mask picture") -> np.ndarray:
+    """A mask picture's mask: its alpha (alpha 0 = masked, as ComfyUI's MaskEditor saves it) when it has one or
+    `channel` says so, else its luminance (white = masked). `fp` is a path or an open binary file."""
+    if channel not in (None, "", *CHANNELS):
+        raise BadRequest(f"channel must be one of {', '.join(CHANNELS)}")
+    with open_image(fp, name) as img:
         img.load()
+        has_alpha = "A" in img.getbands() or (img.mode == "P" and "transparency" in img.info)
+        if channel == "alpha" and not has_alpha:
+            raise BadRequest(f"{name} has no alpha channel")
+        if has_alpha and channel != "luminance":
+            return 255 - np.asarray(img.convert("RGBA").getchannel("A"))
         return np.asarray(img.convert("L"))
-
-
-def from_alpha(fp) -> np.ndarray:
-    """A picture whose alpha is the mask, as ComfyUI's MaskEditor saves it: alpha 0 = masked."""
-    with open_image(fp) as img:
-        img.load()
-        if "A" not in img.getbands() and not (img.mode == "P" and "transparency" in img.info):
-            raise BadRequest("the mask picture has no alpha channel")
-        return 255 - np.asarray(img.convert("RGBA").getchannel("A"))

@@ -1,12 +1,14 @@
 """Pools: manifests with generations, every read-modify-write under a lock that also holds across processes.
 
     pools/<pool_id>/manifest.json
-    pools/<pool_id>/history/<revision>.json   the last `history_keep` generations
+    pools/<pool_id>/history/<revision>.json   the last `history_keep` generations, at most `history_bytes` in all
     pools/<pool_id>/.lock
+    gc.lock                                    held shared by adds, exclusive by gc (store_lock.py)
 """
 
 import logging
 import os
+import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,26 +18,61 @@ import filelock
 
 from . import ids, masks
 from .atomic import write_atomic
-from .errors import BadRequest, PoolBusy, StaleReorder, UnknownSlot
+from .errors import (BadRequest, PoolBusy, PoolDamaged, PoolError, PoolFull, StaleReorder, UnknownSlot,
+                     storage_error)
 from .formats import Limits
 from .manifest import MAX_LABEL, Manifest, ManifestInvalid, Slot, clean_name, clean_text
 from .store import ObjectStore, StoredObject
+from .store_lock import StoreLock
 
 log = logging.getLogger("image_pool")
 
 HISTORY_KEEP = 50
+HISTORY_BYTES = 64 * 1024 * 1024  # per pool; the newest HISTORY_MIN generations are kept whatever their size
+HISTORY_MIN = 2
+MAX_SLOTS = 10_000
 PARSED_CACHE_POOLS = 256
+ROLLBACK_WAIT = 5.0
+
+
+class AddBatch:
+    """Objects being added and the manifest that will reference them, under the store lock held shared.
+
+    If the batch fails, the objects it created are deleted again, but only under the store lock held exclusive
+    (no add anywhere in flight) and only if no manifest references them: another add of the same bytes may have
+    published its manifest meanwhile.
+    """
+
+    def __init__(self, pools: "Pools"):
+        self.pools = pools
+        self.created: list[str] = []
+        self._hold = pools.store_lock.shared(pools.lock_timeout)
+        self._hold.__enter__()
+
+    def note(self, stored: StoredObject) -> StoredObject:
+        if stored.created:
+            self.created.append(stored.key)
+        return stored
+
+    def close(self, failed: bool) -> None:
+        self._hold.__exit__(None, None, None)
+        if failed and self.created:
+            self.pools.roll_back(self.created)
 
 
 class Pools:
     def __init__(self, root, *, limits: Limits = Limits(), history_keep: int = HISTORY_KEEP,
-                 lock_timeout: float = 60.0):
+                 history_bytes: int = HISTORY_BYTES, max_slots: int = MAX_SLOTS, lock_timeout: float = 10.0):
         self.root = Path(root)
         self.objects = ObjectStore(self.root, limits)
         self.pools_dir = self.root / "pools"
+        self.store_lock = StoreLock(self.root)
         self.history_keep = history_keep
+        self.history_bytes = history_bytes
+        self.max_slots = max_slots
         self.lock_timeout = lock_timeout
         self._parsed: dict[str, tuple[tuple[int, int, int], Manifest]] = {}
+        self._parsed_lock = threading.Lock()
 
     # ----- reading -------------------------------------------------------------------------------------------
 
@@ -51,6 +88,11 @@ class Pools:
         Parsed manifests are remembered by the file's (inode, mtime, size): every generation is published by
         an atomic rename, so a new one always has a new inode, and an unchanged pool costs one stat.
         """
+        return self.load_checked(pool_id)[0]
+
+    def load_checked(self, pool_id: str) -> tuple[Manifest, str | None]:
+        """The manifest as `load` gives it, and what is wrong when the pool is damaged beyond recovery
+        (a manifest that exists but is unreadable, and no valid generation in history); else None."""
         pool_id = ids.pool_id(pool_id)
         folder = self.pool_dir(pool_id)
         path = folder / "manifest.json"
@@ -59,27 +101,33 @@ class Pools:
             identity = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
             cached = self._parsed.get(pool_id)
             if cached and cached[0] == identity:
-                return cached[1].copy()
+                return cached[1].copy(), None
             manifest = Manifest.loads(path.read_bytes(), pool_id)
-            if len(self._parsed) >= PARSED_CACHE_POOLS:
-                self._parsed.clear()
-            self._parsed[pool_id] = (identity, manifest.copy())
-            return manifest
+            self._remember(pool_id, identity, manifest)
+            return manifest, None
         except FileNotFoundError:
-            problem = "missing"
+            problem = None
         except (ManifestInvalid, OSError) as e:
-            problem = f"unreadable ({e})"
+            problem = f"manifest.json is unreadable ({e})"
         for revision in reversed(self.generations(pool_id)):
             try:
                 manifest = self.load_generation(pool_id, revision)
             except (ManifestInvalid, OSError):
                 continue
-            log.warning("pool %s: manifest %s, recovered generation %d from history", pool_id, problem, revision)
-            return manifest
-        if folder.is_dir() and problem != "missing":
-            log.warning("pool %s: manifest %s and no valid generation in history; opening it empty (nothing deleted)",
+            log.warning("pool %s: %s; recovered generation %d from history", pool_id, problem or "manifest.json is "
+                        "missing", revision)
+            return manifest, None
+        if problem:
+            log.warning("pool %s: %s and no generation in history is valid; it opens empty (nothing deleted)",
                         pool_id, problem)
-        return Manifest(pool_id)
+            return Manifest(pool_id), problem + " and no generation in history is valid"
+        return Manifest(pool_id), None
+
+    def _remember(self, pool_id: str, identity: tuple[int, int, int], manifest: Manifest) -> None:
+        with self._parsed_lock:
+            if len(self._parsed) >= PARSED_CACHE_POOLS:
+                self._parsed.clear()
+            self._parsed[pool_id] = (identity, manifest.copy())
 
     def forget_parsed(self) -> None:
         """Drop remembered manifests (benchmarks use it to time a first read)."""
@@ -100,20 +148,56 @@ class Pools:
             return []
         return sorted(p.name for p in self.pools_dir.iterdir() if p.is_dir() and ids.is_pool_id(p.name))
 
+    def stray_folders(self) -> list[str]:
+        """Folders in pools/ that are not pools (a renamed pool, say): their manifests may still matter."""
+        if not self.pools_dir.is_dir():
+            return []
+        return sorted(p.name for p in self.pools_dir.iterdir() if p.is_dir() and not ids.is_pool_id(p.name))
+
     def manifests(self) -> list[Manifest]:
         return [self.load(pool_id) for pool_id in self.pool_ids()]
 
     # ----- writing -------------------------------------------------------------------------------------------
 
+    def begin_adding(self) -> AddBatch:
+        return AddBatch(self)
+
+    @contextmanager
+    def adding(self, batch: AddBatch | None = None) -> Iterator[AddBatch]:
+        """Hold the store for adding objects; see AddBatch. Every call that writes objects runs inside one.
+        With `batch`, the caller's batch is used (and the caller closes it)."""
+        if batch is not None:
+            yield batch
+            return
+        batch = AddBatch(self)
+        try:
+            yield batch
+        except BaseException:
+            batch.close(failed=True)
+            raise
+        batch.close(failed=False)
+
+    def roll_back(self, keys: Sequence[str]) -> None:
+        """Delete objects a failed batch created, unless a manifest references them (see AddBatch)."""
+        try:
+            with self.store_lock.exclusive(ROLLBACK_WAIT):
+                from .maintenance import referenced_keys  # maintenance imports this module
+                referenced = referenced_keys(self)
+                for key in keys:
+                    if key not in referenced:
+                        self.objects.delete(key)
+        except (PoolError, OSError) as e:
+            log.warning("a failed add left %d unreferenced object(s) for gc: %s", len(keys), e)
+
     @contextmanager
     def _locked(self, pool_id: str) -> Iterator[Path]:
         folder = self.pool_dir(pool_id)
         folder.mkdir(parents=True, exist_ok=True)
-        lock = filelock.FileLock(str(folder / ".lock"), timeout=self.lock_timeout)
+        lock = filelock.FileLock(str(folder / ".lock"), timeout=self.lock_timeout, thread_local=False)
         try:
             lock.acquire()
         except filelock.Timeout:
-            raise PoolBusy(f"pool {pool_id} is locked by another process") from None
+            raise PoolBusy(f"pool {pool_id} is locked by another process; try again in a moment") from None
         try:
             yield folder
         finally:
@@ -130,31 +214,58 @@ class Pools:
         if not create and not self.exists(pool_id):
             raise UnknownSlot(f"pool {pool_id} does not exist (or has never held a slot)")
         with self._locked(pool_id) as folder:
-            manifest = self.load(pool_id)
+            manifest, damage = self.load_checked(pool_id)
+            if damage:
+                raise PoolDamaged(f"pool {pool_id} is damaged: {damage}. Nothing was changed; run "
+                                  f"'python -m image_pool fsck' and restore or move the pool's folder away.")
             yield manifest
+            if manifest.count > self.max_slots:
+                raise PoolFull(f"pool {pool_id} would hold {manifest.count:,} slots, over the limit of "
+                               f"{self.max_slots:,}; detach or remove some first")
             manifest.revision += 1
-            self._publish(folder, manifest)
+            try:
+                self._publish(folder, manifest)
+            except OSError as e:
+                raise storage_error(e) or e
 
     def _publish(self, folder: Path, manifest: Manifest) -> None:
+        """The new generation into history/, then over manifest.json: two files, so that damage to one inode
+        (an edit in place, a bad block) leaves the other to recover from."""
         data = manifest.dumps()
-        write_atomic(folder / "history" / f"{manifest.revision}.json", data)
-        write_atomic(folder / "manifest.json", data)
-        for old in self.generations(manifest.pool_id)[:-self.history_keep]:
-            (folder / "history" / f"{old}.json").unlink(missing_ok=True)
+        history = folder / "history"
+        write_atomic(history / f"{manifest.revision}.json", data)
+        final = folder / "manifest.json"
+        write_atomic(final, data)
+        stat = os.stat(final)
+        self._remember(manifest.pool_id, (stat.st_ino, stat.st_mtime_ns, stat.st_size), manifest)
+        self._prune_history(history, manifest.pool_id)
+
+    def _prune_history(self, history: Path, pool_id: str) -> None:
+        revisions = self.generations(pool_id)
+        keep, total = 0, 0
+        for revision in reversed(revisions):
+            size = (history / f"{revision}.json").stat().st_size
+            if keep >= self.history_keep or (keep >= HISTORY_MIN and total + size > self.history_bytes):
+                break
+            keep += 1
+            total += size
+        for old in revisions[:len(revisions) - keep]:
+            (history / f"{old}.json").unlink(missing_ok=True)
 
     def add(self, pool_id: str, sources: Sequence, *, labels: Sequence[str] | None = None,
             names: Sequence[str] | None = None) -> tuple[Manifest, list[str]]:
-        """Add images (paths or bytes) as new slots at the end. Objects are written first, outside the lock:
-        they are content-addressed, so a crash leaves at worst an unreferenced object for gc."""
-        stored, default_names = [], []
-        for source in sources:
-            if isinstance(source, (bytes, bytearray, memoryview)):
-                stored.append(self.objects.put_bytes(bytes(source)))
-                default_names.append("")
-            else:
-                stored.append(self.objects.put_file(source))
-                default_names.append(os.path.basename(str(source)))
-        return self.add_objects(pool_id, stored, labels=labels, names=names or default_names)
+        """Add images (paths or bytes) as new slots at the end. Objects are written first, outside the pool's lock
+        (they are content-addressed, so a crash leaves at worst an unreferenced object for gc)."""
+        with self.adding() as batch:
+            stored, default_names = [], []
+            for source in sources:
+                if isinstance(source, (bytes, bytearray, memoryview)):
+                    stored.append(batch.note(self.objects.put_bytes(bytes(source))))
+                    default_names.append("")
+                else:
+                    stored.append(batch.note(self.objects.put_file(source)))
+                    default_names.append(os.path.basename(str(source)))
+            return self.add_objects(pool_id, stored, labels=labels, names=names or default_names)
 
     def add_objects(self, pool_id: str, stored: Sequence[StoredObject], *, labels: Sequence[str] | None = None,
                     names: Sequence[str] | None = None) -> tuple[Manifest, list[str]]:
@@ -162,6 +273,7 @@ class Pools:
         names = [clean_name(x) for x in (names or [""] * len(stored))]
         if not (len(labels) == len(names) == len(stored)):
             raise BadRequest("one label and one name per file")
+        self.check_room(pool_id, len(stored))
         for obj in stored:
             if not self.objects.exists(obj.key):
                 raise BadRequest(f"object {obj.key} is not in the store")
@@ -177,6 +289,13 @@ class Pools:
             if manifest.active is None and manifest.slots:
                 manifest.active = manifest.slots[0].id
         return manifest, new_ids
+
+    def check_room(self, pool_id: str, adding: int) -> None:
+        """Refuse early (before objects are written) what the locked mutation would refuse anyway."""
+        count = self.load(pool_id).count
+        if count + adding > self.max_slots:
+            raise PoolFull(f"pool {pool_id} holds {count:,} slots; {adding:,} more would pass the limit of "
+                           f"{self.max_slots:,}")
 
     def remove(self, pool_id: str, slot_id: str) -> Manifest:
         """Drop a slot from the pool. Its objects stay until gc finds nothing referencing them."""
@@ -200,20 +319,21 @@ class Pools:
             manifest.replace_slot(slot_id, label=label)
         return manifest
 
-    def set_mask(self, pool_id: str, slot_id: str, mask) -> Manifest:
+    def set_mask(self, pool_id: str, slot_id: str, mask, *, batch: AddBatch | None = None) -> Manifest:
         """Store `mask` (2-D bool, uint8 0..255 or float 0..1; 1/255 = masked) for a slot; None or all zeros clears it."""
         key = None
-        if mask is not None:
-            array = masks.as_mask_array(mask)
-            slot = self.load(pool_id).slot(slot_id)  # early, friendly size check; repeated under the lock
-            masks.check_size(array, slot.width, slot.height)
-            if array.any():
-                key = self.objects.put_bytes(masks.encode_png(array)).key
-        with self._mutation(pool_id) as manifest:
-            slot = manifest.slot(slot_id)
+        with self.adding(batch) as batch:
             if mask is not None:
+                array = masks.as_mask_array(mask)
+                slot = self.load(pool_id).slot(slot_id)  # early, friendly size check; repeated under the lock
                 masks.check_size(array, slot.width, slot.height)
-            manifest.replace_slot(slot_id, mask=key)
+                if array.any():
+                    key = batch.note(self.objects.put_bytes(masks.encode_png(array))).key
+            with self._mutation(pool_id) as manifest:
+                slot = manifest.slot(slot_id)
+                if mask is not None:
+                    masks.check_size(array, slot.width, slot.height)
+                manifest.replace_slot(slot_id, mask=key)
         return manifest
 
     def reorder(self, pool_id: str, order: Sequence[str]) -> Manifest:
@@ -230,7 +350,11 @@ class Pools:
 
     def detach(self, pool_id: str) -> Manifest:
         """A new pool holding a copy of this one's slots; objects are shared, nothing is copied."""
-        source = self.load(pool_id)
+        if not self.exists(pool_id):
+            raise UnknownSlot(f"there is no pool {pool_id} to detach")
+        source, damage = self.load_checked(pool_id)
+        if damage:
+            raise PoolDamaged(f"pool {pool_id} is damaged: {damage}")
         new_id = ids.new_pool_id()
         with self._mutation(new_id, create=True) as manifest:
             manifest.slots = list(source.slots)

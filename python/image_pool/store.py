@@ -42,8 +42,9 @@ class Ingest:
     A file over the size cap is refused as soon as the cap is crossed, before the rest is read.
     """
 
-    def __init__(self, store: "ObjectStore"):
+    def __init__(self, store: "ObjectStore", name: str = "the file"):
         self._store = store
+        self.name = name  # what errors call the file: the user's name for it, never the temp path
         self._hasher = blake3.blake3()
         self.size = 0
         self.info: ImageInfo | None = None
@@ -60,7 +61,7 @@ class Ingest:
         self.size += len(chunk)
         if self.size > self._store.limits.max_bytes:
             self.abort()
-            raise TooLarge(f"file is over the limit of {self._store.limits.max_bytes:,} bytes")
+            raise TooLarge(f"{self.name} is over the limit of {self._store.limits.max_bytes:,} bytes")
         self._hasher.update(chunk)
         self._file.write(chunk)
 
@@ -72,8 +73,8 @@ class Ingest:
             self._file.close()
             self._file = None
             if self.size == 0:
-                raise NotAnImage("file is empty")
-            self.info = inspect(self._path, self._store.limits)
+                raise NotAnImage(f"{self.name} is empty")
+            self.info = inspect(self._path, self._store.limits, self.name)
             return self.info
         except BaseException:
             self.abort()
@@ -127,24 +128,28 @@ class ObjectStore:
         except FileNotFoundError:
             raise UnknownObject(f"no object {key}") from None
 
-    def ingest(self) -> Ingest:
-        return Ingest(self)
+    def ingest(self, name: str = "the file") -> Ingest:
+        return Ingest(self, name)
 
-    def put_chunks(self, chunks: Iterable[bytes]) -> StoredObject:
-        with self.ingest() as ingest:
+    def put_chunks(self, chunks: Iterable[bytes], name: str = "the file") -> StoredObject:
+        with self.ingest(name) as ingest:
             for chunk in chunks:
                 ingest.write(chunk)
             return ingest.commit()
 
-    def put_bytes(self, data: bytes) -> StoredObject:
-        return self.put_chunks([data])
+    def put_bytes(self, data: bytes, name: str = "the image") -> StoredObject:
+        return self.put_chunks([data], name)
 
     def put_file(self, path) -> StoredObject:
-        size = os.path.getsize(path)
-        if size > self.limits.max_bytes:
-            raise TooLarge(f"{os.path.basename(path)} is {size:,} bytes, over the limit of {self.limits.max_bytes:,}")
         with open(path, "rb") as f:
-            return self.put_chunks(iter(lambda: f.read(CHUNK), b""))
+            return self.put_open_file(f, os.path.basename(path))
+
+    def put_open_file(self, f: BinaryIO, name: str) -> StoredObject:
+        """Store what an already-open file holds (checked through that file, whatever its path now names)."""
+        size = os.fstat(f.fileno()).st_size
+        if size > self.limits.max_bytes:
+            raise TooLarge(f"{name} is {size:,} bytes, over the limit of {self.limits.max_bytes:,}")
+        return self.put_chunks(iter(lambda: f.read(CHUNK), b""), name)
 
     def freshen(self, key: str) -> None:
         """Mark an existing object as just used, so a concurrent gc's grace period protects it (as git does)."""

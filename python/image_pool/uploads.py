@@ -1,7 +1,8 @@
 """Multipart uploads streamed to temp files while hashing: a 100 MiB file never sits in memory.
 
 The whole request is read and every file checked before any of them enters the store, so a request
-with one bad file among good ones changes nothing.
+with one bad file among good ones changes nothing. Text fields are few and short, and a client that
+stops sending is dropped.
 """
 
 import asyncio
@@ -10,10 +11,13 @@ from dataclasses import dataclass, field
 from aiohttp import BodyPartReader, web
 
 from .errors import BadRequest
+from .http_json import BODY_IDLE_TIMEOUT, within
+from .manifest import clean_name
 from .store import Ingest, ObjectStore
 
 CHUNK = 256 * 1024
 MAX_FILES = 256
+MAX_FIELDS = 32
 MAX_FIELD_BYTES = 64 * 1024
 FILE_FIELDS = ("file", "files", "image", "mask")
 
@@ -28,28 +32,39 @@ class Upload:
             ingest.abort()
 
 
-async def read_upload(request: web.Request, store: ObjectStore) -> Upload:
+async def _read_field(part: BodyPartReader, idle: float) -> str:
+    data = bytearray()
+    while chunk := await within(part.read_chunk(CHUNK), idle):
+        data += chunk
+        if len(data) > MAX_FIELD_BYTES:
+            raise BadRequest(f"form field {part.name!r:.40} is over the limit of {MAX_FIELD_BYTES:,} bytes")
+    return data.decode("utf-8", errors="replace")
+
+
+async def read_upload(request: web.Request, store: ObjectStore, idle: float = BODY_IDLE_TIMEOUT) -> Upload:
     """Read a multipart body: text fields into `fields`, file parts staged (not yet in the store)."""
     if not request.content_type.startswith("multipart/"):
         raise BadRequest("expected a multipart/form-data body")
     upload = Upload()
+    text_fields = 0
     try:
         reader = await request.multipart()
-        while (part := await reader.next()) is not None:
+        while (part := await within(reader.next(), idle)) is not None:
             if not isinstance(part, BodyPartReader):
                 raise BadRequest("nested multipart bodies are not accepted")
             if part.filename is not None or part.name in FILE_FIELDS:
                 if len(upload.files) >= MAX_FILES:
                     raise BadRequest(f"at most {MAX_FILES} files per request")
-                ingest = store.ingest()
+                name = clean_name(part.filename or "") or f"file {len(upload.files) + 1}"
+                ingest = store.ingest(name)
                 upload.files.append((part.filename or "", ingest))
-                while chunk := await part.read_chunk(CHUNK):
+                while chunk := await within(part.read_chunk(CHUNK), idle):
                     ingest.write(chunk)  # raises TooLarge as soon as the cap is crossed
             else:
-                value = await part.read(decode=True)
-                if len(value) > MAX_FIELD_BYTES:
-                    raise BadRequest(f"form field {part.name!r} is too large")
-                upload.fields[part.name or ""] = value.decode("utf-8", errors="replace")
+                text_fields += 1
+                if text_fields > MAX_FIELDS:
+                    raise BadRequest(f"at most {MAX_FIELDS} text fields per request")
+                upload.fields[part.name or ""] = await _read_field(part, idle)
         for _, ingest in upload.files:
             await asyncio.to_thread(ingest.prepare)
         return upload
