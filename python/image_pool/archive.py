@@ -1,29 +1,32 @@
 """Export a pool with its objects as one tar archive, and import one, verifying everything first.
 
-Layout: manifest.json, objects/<h[0:2]>/<key>. Import first copies every member to a staging folder outside
-the store and checks it (name, hash, image); only then does anything enter the store, so a bad
-archive changes nothing.
+Layout: manifest.json first, then objects/<h[0:2]>/<key>. Import reads the archive as a stream and judges each
+member by its header before reading it: only regular files, no sparse ones, each at most the upload cap, only
+objects the manifest references, each once. Each object is copied to a staging folder outside the store and
+verified (hash, image, size) before the next is read, so a bomb stops at its first member. Only when the whole
+archive has passed does anything enter the store, so a bad archive changes nothing.
 """
 
 import io
 import json
 import tarfile
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Iterable
 
 import blake3
 from tqdm import tqdm
 
 from . import ids
-from .errors import BadRequest, PoolError
-from .formats import inspect
-from .manifest import Manifest, ManifestInvalid
+from .errors import BadRequest, DamagedObject, PoolError, UnknownSlot
+from .formats import ImageInfo, inspect
+from .manifest import MAX_LABEL, Manifest, ManifestInvalid, clean_name, clean_text
+from .maintenance import slot_problems
 from .pools import Pools
+from .store import CHUNK
 
 MANIFEST = "manifest.json"
-MAX_MANIFEST_BYTES = 64 * 1024 * 1024
+MAX_MANIFEST_BYTES = 32 * 1024 * 1024
 
 
 class ArchiveInvalid(BadRequest):
@@ -31,20 +34,55 @@ class ArchiveInvalid(BadRequest):
 
 
 def export_pool(pools: Pools, pool_id: str, out: Path, progress: bool = False) -> int:
-    manifest = pools.load(pool_id)
-    if not manifest.slots and not pools.exists(pool_id):
-        raise BadRequest(f"no pool {pool_id}")
+    """Write the pool's manifest and objects; every object is re-hashed as it is written, and a damaged one
+    stops the export (the partial archive is removed), since the archive would be refused by import."""
+    if not pools.exists(pool_id):
+        raise UnknownSlot(f"no pool {pool_id}")
+    manifest, damage = pools.load_checked(pool_id)
+    if damage:
+        raise DamagedObject(f"pool {pool_id} is damaged: {damage}")
     keys = sorted(manifest.referenced_keys())
     tmp = out.with_name(out.name + ".part")
-    with tarfile.open(tmp, "w") as tar:
-        data = manifest.dumps()
-        member = tarfile.TarInfo(MANIFEST)
-        member.size = len(data)
-        tar.addfile(member, io.BytesIO(data))
-        for key in tqdm(keys, desc="export", unit="obj", disable=not progress):
-            tar.add(pools.objects.path(key), arcname=f"objects/{key[:2]}/{key}", recursive=False)
-    tmp.replace(out)
+    try:
+        with tarfile.open(tmp, "w") as tar:
+            data = manifest.dumps()
+            member = tarfile.TarInfo(MANIFEST)
+            member.size = len(data)
+            tar.addfile(member, io.BytesIO(data))
+            for key in tqdm(keys, desc="export", unit="obj", disable=not progress):
+                _add_verified(tar, pools, key)
+        tmp.replace(out)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     return len(keys)
+
+
+class _Hashing(io.RawIOBase):
+    def __init__(self, f):
+        self.f, self.hasher = f, blake3.blake3()
+
+    def readinto(self, buffer) -> int:
+        n = self.f.readinto(buffer)
+        self.hasher.update(memoryview(buffer)[:n])
+        return n
+
+    def readable(self) -> bool:
+        return True
+
+
+def _add_verified(tar: tarfile.TarFile, pools: Pools, key: str) -> None:
+    try:
+        f = open(pools.objects.path(key), "rb")
+    except FileNotFoundError:
+        raise DamagedObject(f"object {key} is missing from the store; run fsck") from None
+    with f:
+        member = tar.gettarinfo(fileobj=f, arcname=f"objects/{key[:2]}/{key}")
+        member.mode, member.uid, member.gid, member.uname, member.gname = 0o444, 0, 0, "", ""
+        source = _Hashing(f)
+        tar.addfile(member, io.BufferedReader(source, CHUNK))
+        if source.hasher.hexdigest() != key.split(".", 1)[0]:
+            raise DamagedObject(f"object {key} is damaged (its bytes no longer hash to its name); run fsck")
 
 
 @dataclass
@@ -53,74 +91,102 @@ class ImportResult:
     objects_added: int
 
 
-def _object_members(tar: tarfile.TarFile) -> Iterable[tuple[tarfile.TarInfo, str]]:
-    for member in tar.getmembers():
-        if member.name == MANIFEST:
-            continue
-        parts = member.name.split("/")
-        if not member.isfile() or len(parts) != 3 or parts[0] != "objects" or not ids.is_object_key(parts[2]) \
-                or parts[1] != parts[2][:2]:
-            raise ArchiveInvalid(f"unexpected archive member {member.name!r}")
-        yield member, parts[2]
+def import_pool(pools: Pools, archive: Path, new_id: bool = False, progress: bool = False) -> ImportResult:
+    try:
+        tar = tarfile.open(archive, "r|*")
+    except (tarfile.TarError, OSError) as e:
+        raise ArchiveInvalid(f"not a readable tar archive: {e}") from None
+    with tar, tempfile.TemporaryDirectory(prefix="image-pool-import-") as staging:
+        try:
+            manifest, staged = _read(pools, tar, Path(staging), progress)
+        except (tarfile.TarError, EOFError, OSError) as e:
+            raise ArchiveInvalid(f"archive is damaged: {e}") from None
+        if new_id:
+            manifest.pool_id = ids.new_pool_id()
+        elif pools.exists(manifest.pool_id):
+            raise BadRequest(f"pool {manifest.pool_id} already exists here; import with --new-id to keep both")
+        with pools.adding() as batch:
+            added = sum(batch.note(pools.objects.put_file(path)).created
+                        for path in tqdm(staged, desc="import", unit="obj", disable=not progress))
+            return ImportResult(pools.write_imported(manifest), added)
 
 
-def _stage(tar: tarfile.TarFile, member: tarfile.TarInfo, key: str, folder: Path, pools: Pools) -> Path:
+def _read(pools: Pools, tar: tarfile.TarFile, staging: Path, progress: bool) -> tuple[Manifest, list[Path]]:
+    limits = pools.objects.limits
+    max_members = 1 + 2 * pools.max_slots
+    manifest: Manifest | None = None
+    infos: dict[str, ImageInfo] = {}
+    staged: list[Path] = []
+    with tqdm(desc="verify", unit="obj", disable=not progress) as bar:
+        for count, member in enumerate(tar, 1):
+            if count > max_members:
+                raise ArchiveInvalid(f"archive has more than {max_members:,} members")
+            if not member.isreg() or member.issparse():
+                raise ArchiveInvalid(f"archive member {member.name!r:.120} is not a plain file")
+            if manifest is None:
+                if member.name != MANIFEST:
+                    raise ArchiveInvalid(f"the archive's first member must be {MANIFEST} (made by export), "
+                                         f"not {member.name!r:.120}")
+                if member.size > MAX_MANIFEST_BYTES:
+                    raise ArchiveInvalid(f"{MANIFEST} is over {MAX_MANIFEST_BYTES:,} bytes")
+                manifest = _checked_manifest(tar.extractfile(member).read(), pools)
+                wanted = manifest.referenced_keys()
+                continue
+            key = _object_key(member.name)
+            if key not in wanted:
+                raise ArchiveInvalid(f"archive member {member.name!r:.120} is not an object the manifest references "
+                                     f"(or is there twice)")
+            if member.size > limits.max_bytes:
+                raise ArchiveInvalid(f"object {key} is {member.size:,} bytes, over the limit of {limits.max_bytes:,}")
+            wanted.discard(key)
+            path = staging / key
+            infos[key] = _stage(tar.extractfile(member), path, key, pools)
+            staged.append(path)
+            bar.update()
+    if manifest is None:
+        raise ArchiveInvalid("archive has no manifest.json")
+    if wanted:
+        raise ArchiveInvalid(f"archive lacks {len(wanted)} object(s) the manifest references, e.g. {min(wanted)}")
+    problems = slot_problems(manifest, infos, pools.max_slots)
+    if problems:
+        raise ArchiveInvalid(f"manifest.json does not match its objects: {problems[0]}"
+                             + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""))
+    return manifest, staged
+
+
+def _checked_manifest(raw: bytes, pools: Pools) -> Manifest:
+    """The archive's manifest, judged as the API judges its input: ids, slot count, labels and names as text."""
+    try:
+        manifest = Manifest.loads(raw, ids.pool_id(json.loads(raw).get("pool_id")))
+        if manifest.count > pools.max_slots:
+            raise BadRequest(f"{manifest.count:,} slots, over the limit of {pools.max_slots:,}")
+        manifest.slots = [replace(s, label=clean_text(s.label, MAX_LABEL, f"slot {s.id}'s label"),
+                                  name=clean_name(s.name)) for s in manifest.slots]
+    except (ValueError, AttributeError, ManifestInvalid, PoolError) as e:
+        raise ArchiveInvalid(f"manifest.json is invalid: {getattr(e, 'message', e)}") from None
+    return manifest
+
+
+def _object_key(name: str) -> str:
+    parts = name.split("/")
+    if len(parts) != 3 or parts[0] != "objects" or not ids.is_object_key(parts[2]) or parts[1] != parts[2][:2]:
+        raise ArchiveInvalid(f"unexpected archive member {name!r:.120}")
+    return parts[2]
+
+
+def _stage(source, path: Path, key: str, pools: Pools) -> ImageInfo:
     """Copy one object out of the archive (outside the store) and check its hash and that it is the image it says."""
-    staged = folder / key
     hasher = blake3.blake3()
-    source = tar.extractfile(member)
-    with open(staged, "wb") as out:
-        while chunk := source.read(1024 * 1024):
+    with open(path, "wb") as out:
+        while chunk := source.read(CHUNK):
             hasher.update(chunk)
             out.write(chunk)
     if hasher.hexdigest() != key.split(".", 1)[0]:
         raise ArchiveInvalid(f"object {key} in the archive does not match its hash")
     try:
-        info = inspect(staged, pools.objects.limits)
+        info = inspect(path, pools.objects.limits, f"object {key}")
     except PoolError as e:
         raise ArchiveInvalid(f"object {key} is not an image we accept: {e.message}") from None
     if not key.endswith("." + info.ext):
         raise ArchiveInvalid(f"object {key} holds a {info.ext} image")
-    return staged
-
-
-def import_pool(pools: Pools, archive: Path, new_id: bool = False, progress: bool = False) -> ImportResult:
-    try:
-        tar = tarfile.open(archive, "r:*")
-    except (tarfile.TarError, OSError) as e:
-        raise ArchiveInvalid(f"not a readable tar archive: {e}") from None
-    with tar, tempfile.TemporaryDirectory(prefix="image-pool-import-") as staging:
-        try:
-            return _import(pools, tar, Path(staging), new_id, progress)
-        except (tarfile.TarError, EOFError) as e:
-            raise ArchiveInvalid(f"archive is damaged: {e}") from None
-
-
-def _import(pools: Pools, tar: tarfile.TarFile, staging: Path, new_id: bool, progress: bool) -> ImportResult:
-    try:
-        member = tar.getmember(MANIFEST)
-    except KeyError:
-        raise ArchiveInvalid("archive has no manifest.json") from None
-    if not member.isfile() or member.size > MAX_MANIFEST_BYTES:
-        raise ArchiveInvalid("manifest.json is not a regular file of sensible size")
-    raw = tar.extractfile(member).read()
-    try:
-        pool_id = ids.pool_id(json.loads(raw).get("pool_id"))
-        manifest = Manifest.loads(raw, pool_id)
-    except (ValueError, AttributeError, BadRequest, ManifestInvalid) as e:
-        raise ArchiveInvalid(f"manifest.json is invalid: {getattr(e, 'message', e)}") from None
-    if new_id:
-        manifest.pool_id = ids.new_pool_id()
-    elif pools.exists(manifest.pool_id):
-        raise BadRequest(f"pool {manifest.pool_id} already exists here; import with --new-id to keep both")
-
-    members = list(_object_members(tar))
-    missing = manifest.referenced_keys() - {key for _, key in members}
-    if missing:
-        raise ArchiveInvalid(f"archive lacks {len(missing)} object(s) the manifest references, e.g. {min(missing)}")
-    staged = [_stage(tar, member, key, staging, pools)
-              for member, key in tqdm(members, desc="verify", unit="obj", disable=not progress)]
-
-    added = sum(pools.objects.put_file(path).created
-                for path in tqdm(staged, desc="import", unit="obj", disable=not progress))
-    return ImportResult(pools.write_imported(manifest), added)
+    return info

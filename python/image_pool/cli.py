@@ -9,7 +9,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from . import __version__
-from .errors import PoolError
+from .errors import PoolError, UnknownSlot, storage_error
 from .root import DEFAULT_ROOT, ENV_ROOT, store_root
 from .pools import Pools
 
@@ -30,7 +30,10 @@ def cmd_list(args) -> int:
 
 
 def cmd_show(args) -> int:
-    manifest = _pools(args).load(args.pool)
+    pools = _pools(args)
+    if not pools.exists(args.pool):
+        raise UnknownSlot(f"no pool {args.pool} under {pools.root}")
+    manifest = pools.load(args.pool)
     if args.json:
         print(json.dumps(manifest.to_json(), ensure_ascii=False, indent=1))
         return 0
@@ -44,11 +47,14 @@ def cmd_show(args) -> int:
 
 def cmd_add(args) -> int:
     pools = _pools(args)
-    stored = []
-    for path in tqdm(args.files, desc="add", unit="file", disable=len(args.files) < 2 or args.quiet):
-        stored.append(pools.objects.put_file(path))
-    labels = [args.label] * len(stored) if args.label else None
-    manifest, new_ids = pools.add_objects(args.pool, stored, labels=labels, names=[Path(p).name for p in args.files])
+    with pools.adding() as batch:
+        pools.check_room(args.pool, len(args.files))
+        stored = []
+        for path in tqdm(args.files, desc="add", unit="file", disable=len(args.files) < 2 or args.quiet):
+            stored.append(batch.note(pools.objects.put_file(path)))
+        labels = [args.label] * len(stored) if args.label else None
+        manifest, new_ids = pools.add_objects(args.pool, stored, labels=labels,
+                                              names=[Path(p).name for p in args.files])
     created = sum(s.created for s in stored)
     print(f"added {len(new_ids)} slot(s) to {manifest.pool_id} ({created} new object(s)); the pool has {manifest.count}")
     return 0
@@ -71,7 +77,7 @@ def cmd_import(args) -> int:
 
 def cmd_gc(args) -> int:
     from .maintenance import gc
-    report = gc(_pools(args), grace_days=args.grace, dry_run=args.dry_run, progress=not args.quiet)
+    report = gc(_pools(args), grace_days=args.grace, dry_run=args.dry_run, progress=not args.quiet, wait=args.wait)
     verb = "would delete" if args.dry_run else "deleted"
     for key in report.deleted:
         print(f"{verb} {key}")
@@ -94,7 +100,8 @@ def cmd_fsck(args) -> int:
 def cmd_serve(args) -> int:
     from .server import serve
     serve(store_root(args.root), host=args.host, port=args.port,
-          input_dir=Path(args.input_dir) if args.input_dir else None)
+          input_dir=Path(args.input_dir) if args.input_dir else None, allow_hosts=args.allow_host,
+          client_timeout=args.client_timeout)
     return 0
 
 
@@ -134,12 +141,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--grace", type=float, default=14.0, metavar="DAYS",
                    help="keep unreferenced objects younger than this (default 14)")
     p.add_argument("--dry-run", action="store_true", help="only say what would be deleted")
+    p.add_argument("--wait", type=float, default=60.0, metavar="SECONDS",
+                   help="how long to wait for adds in progress before giving up (default 60)")
     command("fsck", cmd_fsck, "re-hash every object and check every pool's references")
     p = command("serve", cmd_serve, "run the pool manager page and the HTTP API")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1, this machine only)")
     p.add_argument("--port", type=int, default=8765, help="port (default 8765; 0 picks a free one)")
     p.add_argument("--input-dir", help="a folder whose files JSON add/set_mask requests may name "
                                        "(ComfyUI's input folder, when managing its pools)")
+    p.add_argument("--allow-host", action="append", default=[], metavar="NAME",
+                   help="also answer requests for this Host name (loopback names and --host are always served); "
+                        "repeat for more")
+    p.add_argument("--client-timeout", type=float, default=30.0, metavar="SECONDS",
+                   help="drop a client that sends nothing for this long (default 30)")
     return parser
 
 
@@ -154,7 +168,8 @@ def main(argv=None) -> int:
         print(f"error: {e.message}", file=sys.stderr)
         return 1
     except OSError as e:
-        print(f"error: {e}", file=sys.stderr)
+        known = storage_error(e)
+        print(f"error: {known.message if known else e}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 1

@@ -34,6 +34,7 @@ class ImageInfo:
     ext: str
     width: int  # after EXIF orientation, as the node outputs it
     height: int
+    mode: str = ""  # Pillow's mode of the first frame ("L" for a stored mask)
 
 
 NOT_AN_IMAGE = "is not a PNG, JPEG, WebP, BMP, TIFF or GIF image"
@@ -78,8 +79,9 @@ def inspect(source, limits: Limits = Limits(), name: str = "the file") -> ImageI
                                    f"{limits.max_pixels:,} pixels")
                 img.load()
                 width, height = oriented_size(img)
+                mode = img.mode
         except Image.DecompressionBombWarning as e:
             raise TooLarge(f"{name} has too many pixels: {_said(e, source, name)}") from None
         except (OSError, ValueError, SyntaxError, EOFError) as e:
             raise NotAnImage(f"{name}: the image data is damaged or truncated ({_said(e, source, name)})") from None
-    return ImageInfo(ext, width, height)
+    return ImageInfo(ext, width, height, mode)

@@ -7,12 +7,18 @@ from pathlib import Path
 from tqdm import tqdm
 
 from .atomic import TEMP_PREFIX
-from .formats import inspect
 from .errors import PoolError
-from .manifest import Manifest, ManifestInvalid
+from .formats import ImageInfo, inspect
+from .manifest import MAX_LABEL, MAX_NAME, Manifest, ManifestInvalid, is_clean_text
 from .pools import Pools
 
 DAY = 86400.0
+HOUR = 3600.0
+GC_WAIT = 60.0  # seconds gc waits for adds in flight before giving up
+
+
+class GcRefused(PoolError):
+    code = "gc_refused"
 
 
 @dataclass
@@ -26,35 +32,73 @@ class FsckReport:
         return not self.problems
 
 
+def slot_problems(manifest: Manifest, infos: dict[str, ImageInfo], max_slots: int) -> list[str]:
+    """What is wrong with a manifest's slots, judged as the API judges its input. `infos` holds the objects'
+    decoded facts; a key missing from it is a missing object."""
+    where = f"pool {manifest.pool_id}"
+    problems = []
+    if manifest.count > max_slots:
+        problems.append(f"{where}: {manifest.count:,} slots, over the limit of {max_slots:,}")
+    for slot in manifest.slots:
+        at = f"{where}: slot {slot.id}"
+        if not is_clean_text(slot.label, MAX_LABEL):
+            problems.append(f"{at}: its label is over {MAX_LABEL:,} characters or holds control characters")
+        if not is_clean_text(slot.name, MAX_NAME):
+            problems.append(f"{at}: its name is over {MAX_NAME} characters or holds control characters")
+        image = infos.get(slot.image)
+        if image is None:
+            problems.append(f"{at} references missing object {slot.image}")
+        elif (image.width, image.height) != (slot.width, slot.height):
+            problems.append(f"{at} says {slot.width}x{slot.height}, its image {slot.image} is "
+                            f"{image.width}x{image.height}")
+        if slot.mask:
+            mask = infos.get(slot.mask)
+            if mask is None:
+                problems.append(f"{at} references missing object {slot.mask}")
+            elif mask.ext != "png" or mask.mode != "L":
+                problems.append(f"{at}: its mask {slot.mask} is not a single-channel PNG")
+            elif (mask.width, mask.height) != (slot.width, slot.height):
+                problems.append(f"{at}: its mask is {mask.width}x{mask.height}, the image {slot.width}x{slot.height}")
+    return problems
+
+
 def fsck(pools: Pools, progress: bool = False) -> FsckReport:
-    """Re-hash every object, and check that every manifest parses and references only objects that exist."""
+    """Re-hash and decode every object; check every manifest parses and its slots are what the API would accept."""
     report = FsckReport()
-    keys = list(pools.objects.keys())
-    for key in tqdm(keys, desc="objects", unit="obj", disable=not progress):
+    infos: dict[str, ImageInfo] = {}
+    for key in tqdm(list(pools.objects.keys()), desc="objects", unit="obj", disable=not progress):
         report.objects += 1
         if not pools.objects.verify(key):
             report.problems.append(f"object {key}: its bytes do not hash to its name")
             continue
         try:
-            info = inspect(pools.objects.path(key), pools.objects.limits)
+            info = inspect(pools.objects.path(key), pools.objects.limits, key)
         except PoolError as e:
             report.problems.append(f"object {key}: {e.message}")
             continue
         if not key.endswith("." + info.ext):
             report.problems.append(f"object {key}: holds a {info.ext} image")
-    present = set(keys)
+            continue
+        infos[key] = info
+    for name in pools.stray_folders():
+        report.problems.append(f"pools/{name} is not a pool folder (a pool's folder is named by its UUID); "
+                               f"gc will not run while it is there")
     for pool_id in pools.pool_ids():
         report.pools += 1
         manifest_path = pools.pool_dir(pool_id) / "manifest.json"
         try:
             manifest = Manifest.loads(manifest_path.read_bytes(), pool_id)
+        except FileNotFoundError:
+            manifest, damage = pools.load_checked(pool_id)
         except (OSError, ManifestInvalid) as e:
-            report.problems.append(f"pool {pool_id}: manifest unreadable ({e}); it opens from history")
-            manifest = pools.load(pool_id)
-        for slot in manifest.slots:
-            for key in filter(None, (slot.image, slot.mask)):
-                if key not in present:
-                    report.problems.append(f"pool {pool_id}: slot {slot.id} references missing object {key}")
+            manifest, damage = pools.load_checked(pool_id)
+            if damage:
+                report.problems.append(f"pool {pool_id}: {damage}: it opens empty, writes to it are refused and gc "
+                                       f"will not run until the folder is restored or moved away")
+            else:
+                report.problems.append(f"pool {pool_id}: manifest.json is unreadable ({e}); it opens from history "
+                                       f"generation {manifest.revision}, and its next change rewrites it")
+        report.problems += slot_problems(manifest, infos, pools.max_slots)
     return report
 
 
@@ -68,10 +112,22 @@ class GcReport:
 
 
 def referenced_keys(pools: Pools) -> set[str]:
-    """Every object named by a pool's manifest or by any generation it keeps."""
+    """Every object named by a pool's manifest or by any generation it keeps. Refuses (GcRefused) when that cannot
+    be known: a manifest that does not parse, or a folder in pools/ that is not a pool."""
+    stray = pools.stray_folders()
+    if stray:
+        raise GcRefused(f"pools/ holds folders that are not pools ({', '.join(stray[:5])}); their objects may "
+                        f"still be needed. Rename them back to their pool id or move them out, then run gc again")
     keys: set[str] = set()
     for pool_id in pools.pool_ids():
-        keys |= pools.load(pool_id).referenced_keys()
+        path = pools.pool_dir(pool_id) / "manifest.json"
+        try:
+            keys |= Manifest.loads(path.read_bytes(), pool_id).referenced_keys()
+        except FileNotFoundError:
+            keys |= pools.load(pool_id).referenced_keys()
+        except (OSError, ManifestInvalid) as e:
+            raise GcRefused(f"pool {pool_id}: manifest.json is unreadable ({e}); its objects may still be needed. "
+                            f"Run fsck, repair or move the pool away, then run gc again") from None
         for revision in pools.generations(pool_id):
             try:
                 keys |= pools.load_generation(pool_id, revision).referenced_keys()
@@ -80,33 +136,52 @@ def referenced_keys(pools: Pools) -> set[str]:
     return keys
 
 
-def gc(pools: Pools, grace_days: float = 14.0, dry_run: bool = False, progress: bool = False) -> GcReport:
-    """Delete objects nothing references that are older than the grace period (which protects objects
-    an add in another process has written but not yet published), stale temp files, orphan thumbnails and old MaskEditor copies."""
+def gc(pools: Pools, grace_days: float = 14.0, dry_run: bool = False, progress: bool = False,
+       wait: float = GC_WAIT) -> GcReport:
+    """Delete objects nothing references that are older than the grace period, stale temp files, orphan thumbnails
+    and old MaskEditor copies.
+
+    The whole run holds the store lock exclusive (store_lock.py): adds wait for it, and gc waits for the adds in
+    flight, so no object written by an add whose manifest is not yet published is ever seen, let alone deleted."""
     report = GcReport()
-    grace = grace_days * DAY
-    cutoff = time.time() - grace
-    keep = referenced_keys(pools)
-    for key in tqdm(list(pools.objects.keys()), desc="gc", unit="obj", disable=not progress):
-        if key in keep:
-            report.kept_referenced += 1
-        elif pools.objects.mtime(key) >= cutoff:
-            report.kept_young += 1
-        else:
-            report.deleted.append(key)
-            if not dry_run:
-                pools.objects.delete(key)
-    report.temp_files = pools.objects.stale_temp_files(grace) + [
-        p for p in pools.pools_dir.glob(f"*/**/{TEMP_PREFIX}*") if p.stat().st_mtime < cutoff]
+    now = time.time()
+    cutoff = now - grace_days * DAY
+    with pools.store_lock.exclusive(wait):
+        keep = referenced_keys(pools)
+        for key in tqdm(list(pools.objects.keys()), desc="gc", unit="obj", disable=not progress):
+            if key in keep:
+                report.kept_referenced += 1
+            elif pools.objects.mtime(key) >= cutoff:
+                report.kept_young += 1
+            else:
+                report.deleted.append(key)
+                if not dry_run:
+                    pools.objects.delete(key)
+        # no add is in flight, so every staged upload is left from a crash; a manifest's temp file belongs to a
+        # write under its pool's lock (not this one), which takes milliseconds: an hour-old one is a crash's
+        report.temp_files = pools.objects.stale_temp_files(0) + [
+            p for p in pools.pools_dir.glob(f"*/**/{TEMP_PREFIX}*") if p.stat().st_mtime < now - HOUR]
+        report.derived = _stale_derived(pools, set(report.deleted), now, min(cutoff, now - DAY))
+        if not dry_run:
+            for path in report.temp_files + report.derived:
+                path.unlink(missing_ok=True)
+    return report
+
+
+def _stale_derived(pools: Pools, deleted: set[str], now: float, editor_cutoff: float) -> list[Path]:
+    """Thumbnails of objects that are gone, thumbnail temp files left by a crash, and MaskEditor copies not used
+    for a day or the grace period, whichever is longer (an editor may stay open a while)."""
+    stale = []
     thumbs = pools.root / "cache" / "thumbs"
     if thumbs.is_dir():
-        stem = lambda key: key.split(".", 1)[0]  # noqa: E731
-        alive = {stem(k) for k in pools.objects.keys()} - {stem(k) for k in report.deleted}
-        report.derived = [p for p in thumbs.glob("*/*/*") if p.is_file() and p.stem not in alive]
-    editor = pools.root / "cache" / "editor"  # MaskEditor copies: derived, remade on demand
+        alive = {k.split(".", 1)[0] for k in pools.objects.keys()} - {k.split(".", 1)[0] for k in deleted}
+        for path in thumbs.glob("*/*/*"):
+            if path.name.startswith(TEMP_PREFIX):
+                if path.stat().st_mtime < now - HOUR:
+                    stale.append(path)
+            elif path.is_file() and path.stem not in alive:
+                stale.append(path)
+    editor = pools.root / "cache" / "editor"
     if editor.is_dir():
-        report.derived += [p for p in editor.glob("*/*.png") if p.stat().st_mtime < cutoff]
-    if not dry_run:
-        for path in report.temp_files + report.derived:
-            path.unlink(missing_ok=True)
-    return report
+        stale += [p for p in editor.glob("*/*.png") if p.stat().st_mtime < editor_cutoff]
+    return stale

@@ -1,29 +1,80 @@
-"""The standalone server: the same routes as inside ComfyUI (also under /api), on 127.0.0.1 by default."""
+"""The standalone server: the same routes as inside ComfyUI (also under /api), on 127.0.0.1 by default.
+
+Hardened for being left running beside ComfyUI for days:
+- it answers only Host names it serves (loopback names, the --host it listens on, and --allow-host ones), so a
+  page on another site cannot reach it through DNS rebinding;
+- no page of it can be framed (frame-ancestors 'none'), and cross-origin mutations are refused;
+- a client that sends nothing for `client_timeout` seconds, in its headers or its body, is dropped.
+"""
 
 import asyncio
+import ipaddress
 import logging
 import signal
 from pathlib import Path
 
 from aiohttp import web
 
-from .http_json import error_response
 from .formats import Limits
+from .http_json import BODY_IDLE_TIMEOUT, error_response
 from .pools import Pools
 from .routes import PoolApi
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
+WILDCARD_HOSTS = ("", "0.0.0.0", "::")
+NO_FRAMING = "frame-ancestors 'none'"
 
 
-@web.middleware
-async def refuse_cross_origin(request: web.Request, handler):
-    """A page on another site must not change pools through a browser: Origin must match Host to mutate."""
-    origin = request.headers.get("Origin")
-    if request.method not in SAFE_METHODS and origin is not None:
-        origin_host = origin.split("://", 1)[-1].rstrip("/")
-        if origin_host != request.host:
-            return error_response(403, "cross_origin", f"cross-origin request from {origin} refused")
-    return await handler(request)
+def host_name(header: str | None) -> str:
+    """The name in a Host header, without its port, lowercase: "[::1]:8765" -> "::1"."""
+    host = (header or "").strip().lower()
+    if host.startswith("["):
+        return host[1:].split("]", 1)[0]
+    if host.count(":") == 1:
+        host = host.split(":", 1)[0]
+    return host.rstrip(".")
+
+
+def served_names(listen_host: str, extra=()) -> frozenset[str]:
+    names = {*LOOPBACK_NAMES, *(host_name(h) for h in extra)}
+    if listen_host not in WILDCARD_HOSTS:
+        names.add(host_name(listen_host))
+    return frozenset(names)
+
+
+def is_served(name: str, names: frozenset[str]) -> bool:
+    if name in names or name.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+def guard(names: frozenset[str]):
+    @web.middleware
+    async def middleware(request: web.Request, handler):
+        name = host_name(request.headers.get("Host"))
+        if not is_served(name, names):
+            return error_response(403, "host_not_served", f"this server does not serve the host name {name!r:.100}; "
+                                  f"start it with --allow-host {name:.100} if that is really its name")
+        origin = request.headers.get("Origin")
+        if request.method not in SAFE_METHODS and origin is not None:
+            origin_host = origin.split("://", 1)[-1].rstrip("/")
+            if origin_host != request.host:
+                return error_response(403, "cross_origin", f"cross-origin request from {origin:.100} refused")
+        return await handler(request)
+    return middleware
+
+
+async def refuse_framing(request: web.Request, response: web.StreamResponse) -> None:
+    response.headers["X-Frame-Options"] = "DENY"
+    policy = response.headers.get("Content-Security-Policy")
+    if policy is None:
+        response.headers["Content-Security-Policy"] = NO_FRAMING
+    elif "frame-ancestors" not in policy:
+        response.headers["Content-Security-Policy"] = f"{policy}; {NO_FRAMING}"
 
 
 # The page's bundle is built into the repository's web/ folder (the one ComfyUI serves too).
@@ -38,23 +89,42 @@ async def index(request: web.Request) -> web.StreamResponse:
                              f"e.g. GET /grid_pool/pools. (The manager page needs {WEB_DIR}.)\n")
 
 
-def make_app(root: Path, input_dir: Path | None = None, limits: Limits = Limits()) -> web.Application:
-    pools = Pools(root, limits=limits)
+def make_app(root: Path, input_dir: Path | None = None, limits: Limits = Limits(), *, listen_host: str = "127.0.0.1",
+             allow_hosts=(), client_timeout: float = BODY_IDLE_TIMEOUT, lock_timeout: float = 10.0) -> web.Application:
+    pools = Pools(root, limits=limits, lock_timeout=lock_timeout)
     routes = web.RouteTableDef()
-    api = PoolApi(lambda: pools, lambda: input_dir)
+    api = PoolApi(lambda: pools, lambda: input_dir, client_timeout=client_timeout)
     api.register(routes)
     api.register(routes, "/api/grid_pool")  # as ComfyUI mirrors every route under /api
     routes.get("/")(index)
-    app = web.Application(middlewares=[refuse_cross_origin], client_max_size=1024 * 1024)
+    app = web.Application(middlewares=[guard(served_names(listen_host, allow_hosts))], client_max_size=1024 * 1024)
+    app.on_response_prepare.append(refuse_framing)
     app.add_routes(routes)
     if WEB_DIR.is_dir():
         app.router.add_static("/web/", WEB_DIR, append_version=False)
     return app
 
 
-async def run(root: Path, host: str, port: int, input_dir: Path | None = None) -> None:
+def _raise_open_file_limit() -> None:
+    """Many clients at once must not run the process out of file descriptors before the timeouts drop them."""
+    try:
+        import resource
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        if hard == resource.RLIM_INFINITY or hard > soft:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 65536) if hard != resource.RLIM_INFINITY
+                                                        else 65536, hard))
+    except (ImportError, ValueError, OSError):
+        pass
+
+
+async def run(root: Path, host: str, port: int, input_dir: Path | None = None, *, allow_hosts=(),
+              client_timeout: float = BODY_IDLE_TIMEOUT) -> None:
     root.mkdir(parents=True, exist_ok=True)
-    runner = web.AppRunner(make_app(root, input_dir), access_log=logging.getLogger("image_pool.access"))
+    _raise_open_file_limit()
+    app = make_app(root, input_dir, listen_host=host, allow_hosts=allow_hosts, client_timeout=client_timeout)
+    # keepalive_timeout also closes a connection whose request head has not arrived in time (half-sent headers)
+    runner = web.AppRunner(app, access_log=logging.getLogger("image_pool.access"), keepalive_timeout=client_timeout,
+                           handler_cancellation=True)
     await runner.setup()
     site = web.TCPSite(runner, host, port)
     await site.start()
@@ -74,8 +144,9 @@ async def run(root: Path, host: str, port: int, input_dir: Path | None = None) -
         print("Image Pool: stopped", flush=True)
 
 
-def serve(root: Path, host: str = "127.0.0.1", port: int = 8765, input_dir: Path | None = None) -> None:
+def serve(root: Path, host: str = "127.0.0.1", port: int = 8765, input_dir: Path | None = None, *,
+          allow_hosts=(), client_timeout: float = BODY_IDLE_TIMEOUT) -> None:
     try:
-        asyncio.run(run(Path(root), host, port, input_dir))
+        asyncio.run(run(Path(root), host, port, input_dir, allow_hosts=allow_hosts, client_timeout=client_timeout))
     except KeyboardInterrupt:
         pass
