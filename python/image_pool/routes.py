@@ -57,8 +57,8 @@ class PoolApi:
             ("POST", "/label", self.label), ("POST", "/set_mask", self.set_mask),
             ("POST", "/reorder", self.reorder), ("POST", "/detach", self.detach),
             ("POST", "/editor_image", self.editor_image),
-            # {key:.*}: any text reaches the handler, which validates it (a JSON 400, not the router's 404)
-            ("GET", "/thumb/{key:.*}", self.thumb), ("GET", "/object/{key:.*}", self.object),
+            # any text, line breaks included, reaches the handler, which validates it (a JSON 400, not a 404)
+            ("GET", r"/thumb/{key:[\s\S]*}", self.thumb), ("GET", r"/object/{key:[\s\S]*}", self.object),
         ):
             routes.route(method, prefix + path)(json_errors(handler))
 
