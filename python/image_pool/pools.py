@@ -214,10 +214,7 @@ class Pools:
         if not create and not self.exists(pool_id):
             raise UnknownSlot(f"pool {pool_id} does not exist (or has never held a slot)")
         with self._locked(pool_id) as folder:
-            manifest, damage = self.load_checked(pool_id)
-            if damage:
-                raise PoolDamaged(f"pool {pool_id} is damaged: {damage}. Nothing was changed; run "
-                                  f"'python -m image_pool fsck' and restore or move the pool's folder away.")
+            manifest = self._writable(pool_id)
             yield manifest
             if manifest.count > self.max_slots:
                 raise PoolFull(f"pool {pool_id} would hold {manifest.count:,} slots, over the limit of "
@@ -227,6 +224,13 @@ class Pools:
                 self._publish(folder, manifest)
             except OSError as e:
                 raise storage_error(e) or e
+
+    def _writable(self, pool_id: str) -> Manifest:
+        manifest, damage = self.load_checked(pool_id)
+        if damage:
+            raise PoolDamaged(f"pool {pool_id} is damaged: {damage}. Nothing was changed; run "
+                              f"'python -m image_pool fsck' and restore or move the pool's folder away.")
+        return manifest
 
     def _publish(self, folder: Path, manifest: Manifest) -> None:
         """The new generation into history/, then over manifest.json: two files, so that damage to one inode
@@ -256,6 +260,7 @@ class Pools:
             names: Sequence[str] | None = None) -> tuple[Manifest, list[str]]:
         """Add images (paths or bytes) as new slots at the end. Objects are written first, outside the pool's lock
         (they are content-addressed, so a crash leaves at worst an unreferenced object for gc)."""
+        self.check_room(pool_id, len(sources))
         with self.adding() as batch:
             stored, default_names = [], []
             for source in sources:
@@ -292,7 +297,8 @@ class Pools:
 
     def check_room(self, pool_id: str, adding: int) -> None:
         """Refuse early (before objects are written) what the locked mutation would refuse anyway."""
-        count = self.load(pool_id).count
+        manifest = self._writable(pool_id)
+        count = manifest.count
         if count + adding > self.max_slots:
             raise PoolFull(f"pool {pool_id} holds {count:,} slots; {adding:,} more would pass the limit of "
                            f"{self.max_slots:,}")
@@ -325,7 +331,7 @@ class Pools:
         with self.adding(batch) as batch:
             if mask is not None:
                 array = masks.as_mask_array(mask)
-                slot = self.load(pool_id).slot(slot_id)  # early, friendly size check; repeated under the lock
+                slot = self._writable(pool_id).slot(slot_id)  # early, friendly size check; repeated under the lock
                 masks.check_size(array, slot.width, slot.height)
                 if array.any():
                     key = batch.note(self.objects.put_bytes(masks.encode_png(array))).key
@@ -352,9 +358,7 @@ class Pools:
         """A new pool holding a copy of this one's slots; objects are shared, nothing is copied."""
         if not self.exists(pool_id):
             raise UnknownSlot(f"there is no pool {pool_id} to detach")
-        source, damage = self.load_checked(pool_id)
-        if damage:
-            raise PoolDamaged(f"pool {pool_id} is damaged: {damage}")
+        source = self._writable(pool_id)
         new_id = ids.new_pool_id()
         with self._mutation(new_id, create=True) as manifest:
             manifest.slots = list(source.slots)
