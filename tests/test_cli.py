@@ -16,6 +16,7 @@ from image_pool.cli import main
 from image_pool.pools import Pools
 
 from . import imagegen
+from .archive_helpers import rewrite_archive
 from .conftest import tree_snapshot
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -49,6 +50,20 @@ def test_add_of_a_non_image_exits_1_and_changes_nothing(root, pool_id, filled, w
     assert tree_snapshot(root) == before
 
 
+def test_show_and_export_of_an_unknown_pool_both_exit_1(root, pool_id, tmp_path, capsys):
+    assert cli("show", pool_id, root=root) == 1
+    assert cli("export", pool_id, str(tmp_path / "x.tar"), root=root) == 1
+    err = capsys.readouterr().err
+    assert err.count(f"no pool {pool_id}") == 2
+
+
+def test_a_bad_file_is_named_as_the_user_named_it(root, pool_id, write, capsys):
+    bad = write("scan 07.png", b"this is no image")
+    assert cli("add", pool_id, str(bad), root=root) == 1
+    err = capsys.readouterr().err
+    assert "scan 07.png" in err and ".part" not in err and "objects/tmp" not in err
+
+
 def test_bad_pool_id_exits_1(root, capsys):
     assert cli("show", "../../etc", root=root) == 1
     assert "UUID" in capsys.readouterr().err
@@ -71,20 +86,6 @@ def test_export_import_round_trip(root, pool_id, filled, tmp_path, capsys):
     assert "--new-id" in capsys.readouterr().err
     assert cli("import", str(archive), "--new-id", root=other_root) == 0
     assert len(Pools(other_root).pool_ids()) == 2
-
-
-def _rewrite(archive: Path, out: Path, change):
-    """Copy a tar, letting `change(name, data)` return new bytes, None to drop the member, or extra members."""
-    with tarfile.open(archive) as src, tarfile.open(out, "w") as dst:
-        for member in src.getmembers():
-            data = src.extractfile(member).read()
-            result = change(member.name, data)
-            for name, content in (result if isinstance(result, list) else [(member.name, result)]):
-                if content is None:
-                    continue
-                info = tarfile.TarInfo(name)
-                info.size = len(content)
-                dst.addfile(info, io.BytesIO(content))
 
 
 def flip_byte(data: bytes) -> bytes:
@@ -111,7 +112,7 @@ def test_corrupt_archive_is_refused_without_changing_anything(root, pool_id, fil
     if corruption == "not-a-tar":
         bad.write_bytes(b"this is not an archive" * 100)
     else:
-        _rewrite(archive, bad, changes[corruption])
+        rewrite_archive(archive, bad, changes[corruption])
     target = tmp_path / "target"
     before = tree_snapshot(target)
     assert cli("import", str(bad), root=target) == 1

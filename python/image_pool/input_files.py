@@ -55,7 +55,12 @@ def _open_by_dir_fd(input_dir, parts: list[str]) -> int:
     folder = os.open(input_dir, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
     try:
         for part in parts[:-1]:
-            inner = os.open(part, os.O_RDONLY | os.O_DIRECTORY | nofollow, dir_fd=folder)
+            try:
+                inner = os.open(part, os.O_RDONLY | os.O_DIRECTORY | nofollow, dir_fd=folder)
+            except NotADirectoryError:  # Linux says so for a link opened with O_DIRECTORY | O_NOFOLLOW
+                if stat.S_ISLNK(os.stat(part, dir_fd=folder, follow_symlinks=False).st_mode):
+                    raise OSError(errno.ELOOP, "symbolic link") from None
+                raise
             os.close(folder)
             folder = inner
         # O_NONBLOCK: opening a FIFO must not hang the request; it is refused as "not a file" after fstat

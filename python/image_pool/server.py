@@ -90,8 +90,9 @@ async def index(request: web.Request) -> web.StreamResponse:
 
 
 def make_app(root: Path, input_dir: Path | None = None, limits: Limits = Limits(), *, listen_host: str = "127.0.0.1",
-             allow_hosts=(), client_timeout: float = BODY_IDLE_TIMEOUT, lock_timeout: float = 10.0) -> web.Application:
-    pools = Pools(root, limits=limits, lock_timeout=lock_timeout)
+             allow_hosts=(), client_timeout: float = BODY_IDLE_TIMEOUT, **pool_options) -> web.Application:
+    """The standalone app; `pool_options` go to Pools (lock_timeout, max_slots, ...)."""
+    pools = Pools(root, limits=limits, **pool_options)
     routes = web.RouteTableDef()
     api = PoolApi(lambda: pools, lambda: input_dir, client_timeout=client_timeout)
     api.register(routes)
