@@ -23,7 +23,7 @@ from .gc_race import image, pick_victim
 from .server_process import running_server
 
 PROJECT = Path(__file__).resolve().parent.parent
-LIBRARY_ADDS, HTTP_ADDS, HTTP_CLIENTS = 40, 30, 2
+LIBRARY_ADDS, HTTP_ADDS, HTTP_CLIENTS = 60, 45, 2
 
 
 def child(*args) -> subprocess.Popen:
