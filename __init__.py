@@ -41,6 +41,6 @@ def _inside_comfyui() -> None:
 if folder_paths is not None:
     _inside_comfyui()
 
-WEB_DIRECTORY = "./web"  # the committed bundles: the elements, the manager page and the ComfyUI glue
+WEB_DIRECTORY = "./web"  # only what ComfyUI loads: the glue bundle (the manager page lives in the package)
 
 __all__ = ["NODE_CLASS_MAPPINGS", "NODE_DISPLAY_NAME_MAPPINGS", "WEB_DIRECTORY"]

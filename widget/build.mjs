@@ -1,6 +1,9 @@
-// Bundles widget/src into web/ (committed, so a plain clone works in ComfyUI with no Node.js).
-//   node build.mjs           build into ../web
-//   node build.mjs --check   build into a temp folder and fail if ../web differs (CI: the committed bundle is stale)
+// Bundles widget/src into the two places its output is used (committed, so a plain clone works with no Node.js):
+//   python/image_pool/web/  the standalone manager page and the reusable elements, inside the Python package
+//                           (a wheel serves them from any folder); manager.js and image-pool.js share one chunk
+//   web/                    ComfyUI's WEB_DIRECTORY: only the glue ComfyUI loads, one self-contained file
+//   node build.mjs           build both
+//   node build.mjs --check   build into a temp folder and fail if the committed files differ (CI: stale bundles)
 import * as esbuild from "esbuild";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, mkdirSync, copyFileSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -8,29 +11,23 @@ import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const here = dirname(fileURLToPath(import.meta.url));
-const webDir = join(here, "..", "web");
-
-// Companion bundles import the elements (and Lit) from ./image-pool.js at run time instead of bundling a second copy.
-const shareElements = {
-  name: "share-elements",
-  setup(build) {
-    build.onResolve({ filter: /^\.\.\/index\.js$/ }, () => ({ path: "./image-pool.js", external: true }));
-  },
-};
+const outputs = { package: join(here, "..", "python", "image_pool", "web"), comfyui: join(here, "..", "web") };
 
 const common = { bundle: true, format: "esm", target: "es2022", minify: true, sourcemap: false, legalComments: "none",
                  logLevel: "warning", charset: "utf8" };
 
-async function build(outDir) {
-  rmSync(outDir, { recursive: true, force: true });
-  mkdirSync(outDir, { recursive: true });
-  await esbuild.build({ ...common, entryPoints: { "image-pool": join(here, "src/index.ts") }, outdir: outDir });
-  await esbuild.build({ ...common, entryPoints: { manager: join(here, "src/manager/define.ts") }, outdir: outDir,
-                        plugins: [shareElements] });
-  await esbuild.build({ ...common, entryPoints: { comfyui: join(here, "src/comfyui/extension.ts") }, outdir: outDir,
-                        plugins: [shareElements] });
-  copyFileSync(join(here, "src/manager/index.html"), join(outDir, "manager.html"));
-  copyFileSync(join(here, "src/examples/embed.html"), join(outDir, "embed-example.html"));
+async function build(dirs) {
+  for (const dir of Object.values(dirs)) {
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir, { recursive: true });
+  }
+  await esbuild.build({ ...common, splitting: true, chunkNames: "shared-[hash]", outdir: dirs.package,
+                        entryPoints: { "image-pool": join(here, "src/index.ts"),
+                                       manager: join(here, "src/manager/define.ts") } });
+  copyFileSync(join(here, "src/manager/index.html"), join(dirs.package, "manager.html"));
+  copyFileSync(join(here, "src/examples/embed.html"), join(dirs.package, "embed-example.html"));
+  await esbuild.build({ ...common, entryPoints: { comfyui: join(here, "src/comfyui/extension.ts") },
+                        outdir: dirs.comfyui });
 }
 
 function listFiles(dir) {
@@ -40,24 +37,32 @@ function listFiles(dir) {
   });
 }
 
+function staleFiles(freshDir, committedDir) {
+  const fresh = listFiles(freshDir).map((p) => relative(freshDir, p));
+  const committed = listFiles(committedDir).map((p) => relative(committedDir, p));
+  return [...new Set([...fresh, ...committed])].filter((name) =>
+    !fresh.includes(name) || !committed.includes(name) ||
+    !readFileSync(join(freshDir, name)).equals(readFileSync(join(committedDir, name))));
+}
+
 if (process.argv.includes("--check")) {
   const tmp = mkdtempSync(join(tmpdir(), "image-pool-web-"));
   try {
-    await build(tmp);
-    const fresh = listFiles(tmp).map((p) => relative(tmp, p)).sort();
-    const committed = listFiles(webDir).map((p) => relative(webDir, p)).sort();
-    const stale = [...new Set([...fresh, ...committed])].filter((name) =>
-      !fresh.includes(name) || !committed.includes(name) ||
-      !readFileSync(join(tmp, name)).equals(readFileSync(join(webDir, name))));
+    const fresh = { package: join(tmp, "package"), comfyui: join(tmp, "comfyui") };
+    await build(fresh);
+    const stale = Object.keys(outputs).flatMap((k) =>
+      staleFiles(fresh[k], outputs[k]).map((name) => relative(join(here, ".."), join(outputs[k], name))));
     if (stale.length) {
-      console.error(`web/ is stale (run 'node widget/build.mjs' and commit web/): ${stale.join(", ")}`);
+      console.error(`built browser files are stale (run 'node widget/build.mjs' and commit them): ${stale.join(", ")}`);
       process.exit(1);
     }
-    console.log(`web/ is up to date (${fresh.length} files)`);
+    console.log("built browser files are up to date");
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
 } else {
-  await build(webDir);
-  console.log(`built ${listFiles(webDir).map((p) => relative(webDir, p)).join(", ")}`);
+  await build(outputs);
+  for (const dir of Object.values(outputs)) {
+    console.log(`built ${relative(join(here, ".."), dir)}: ${listFiles(dir).map((p) => relative(dir, p)).join(", ")}`);
+  }
 }

@@ -14,7 +14,7 @@ import numpy as np
 from PIL import Image
 
 from .atomic import write_atomic
-from .imaging import alpha_of, first_frame
+from .frames import alpha_of, first_frame
 from .formats import open_image
 from .pools import Pools
 

@@ -9,34 +9,18 @@ file is used (LoadImage batches every frame), and with no alpha the zero mask ha
 
 import numpy as np
 import torch
-from PIL import Image, ImageOps
+from PIL import Image
 
 from .cow import Buffer, Compute, zeros
 from .decoded_cache import DecodedCache, Made
 from .errors import DamagedObject, PoolError
 from .formats import open_image
+from .frames import alpha_of, first_frame
 from .manifest import Slot
 from .store import ObjectStore
 
 ONE = np.float32(1.0)
 MAX_VALUE = np.float32(255.0)
-
-
-def first_frame(img: Image.Image) -> Image.Image:
-    """The first frame as LoadImage sees it: oriented, with mode I brought into 0..255."""
-    img.seek(0)
-    frame = ImageOps.exif_transpose(img)
-    if frame.mode == "I":
-        frame = frame.point(lambda v: v * (1 / 255))
-    return frame
-
-
-def alpha_of(frame: Image.Image) -> Image.Image | None:
-    if "A" in frame.getbands():
-        return frame.getchannel("A")
-    if frame.mode == "P" and "transparency" in frame.info:
-        return frame.convert("RGBA").getchannel("A")
-    return None
 
 
 def scaled(source: Image.Image, invert: bool) -> tuple[tuple[int, ...], Compute]:

@@ -16,9 +16,10 @@ from pathlib import Path
 from aiohttp import web
 
 from .formats import Limits
-from .http_json import BODY_IDLE_TIMEOUT, error_response
+from .http_json import BODY_IDLE_TIMEOUT, error_response, json_errors
 from .pools import Pools
 from .routes import PoolApi
+from .web_assets import asset_response
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
@@ -77,16 +78,12 @@ async def refuse_framing(request: web.Request, response: web.StreamResponse) -> 
         response.headers["Content-Security-Policy"] = f"{policy}; {NO_FRAMING}"
 
 
-# The page's bundle is built into the repository's web/ folder (the one ComfyUI serves too).
-WEB_DIR = Path(__file__).resolve().parents[2] / "web"
+async def index(request: web.Request) -> web.Response:
+    return asset_response("manager.html")
 
 
-async def index(request: web.Request) -> web.StreamResponse:
-    page = WEB_DIR / "manager.html"
-    if page.is_file():
-        return web.FileResponse(page, headers={"Cache-Control": "no-cache"})
-    return web.Response(text="Image Pool server. The API is under /grid_pool/ and /api/grid_pool/, "
-                             f"e.g. GET /grid_pool/pools. (The manager page needs {WEB_DIR}.)\n")
+async def page_file(request: web.Request) -> web.Response:
+    return asset_response(request.match_info["name"])
 
 
 def make_app(root: Path, input_dir: Path | None = None, limits: Limits = Limits(), *, listen_host: str = "127.0.0.1",
@@ -97,12 +94,11 @@ def make_app(root: Path, input_dir: Path | None = None, limits: Limits = Limits(
     api = PoolApi(lambda: pools, lambda: input_dir, client_timeout=client_timeout)
     api.register(routes)
     api.register(routes, "/api/grid_pool")  # as ComfyUI mirrors every route under /api
-    routes.get("/")(index)
+    routes.get("/")(json_errors(index))
+    routes.get("/web/{name}")(json_errors(page_file))
     app = web.Application(middlewares=[guard(served_names(listen_host, allow_hosts))], client_max_size=1024 * 1024)
     app.on_response_prepare.append(refuse_framing)
     app.add_routes(routes)
-    if WEB_DIR.is_dir():
-        app.router.add_static("/web/", WEB_DIR, append_version=False)
     return app
 
 

@@ -6,12 +6,13 @@
 import io
 from pathlib import Path
 
-from PIL import Image, ImageOps
+from PIL import Image
 
 from . import ids
 from .atomic import write_atomic
 from .errors import BadRequest, UnknownObject
 from .formats import open_image
+from .frames import alpha_of, first_frame
 
 SIZES = (128, 256, 512)
 DEFAULT_SIZE = 256
@@ -38,11 +39,11 @@ def render(source: Path, size: int) -> bytes:
     """The first frame, oriented as the node outputs it, fitted into size x size; alpha kept."""
     with open_image(source) as img:
         img.draft("RGB", (size, size))  # JPEG: decode at reduced scale, much faster for big photos
-        frame = ImageOps.exif_transpose(img)
-        if frame.mode == "I":
-            frame = frame.point(lambda v: v * (1 / 255))
-        has_alpha = "A" in frame.getbands() or "transparency" in frame.info
-        frame = frame.convert("RGBA" if has_alpha else "RGB")
+        frame = first_frame(img)
+        alpha = alpha_of(frame)
+        frame = frame.convert("RGB")
+        if alpha is not None:
+            frame.putalpha(alpha)
         frame.thumbnail((size, size), Image.Resampling.LANCZOS)
         out = io.BytesIO()
         frame.save(out, format="WEBP", quality=82, method=4)
