@@ -29,6 +29,7 @@ def _inside_comfyui() -> None:
     except (ImportError, AttributeError):
         pass
     set_root_provider(lambda: os.path.join(folder_paths.get_input_directory(), "grid_pool"), limits)
+    _install_host_decoder()
     try:
         from server import PromptServer
     except ImportError:
@@ -36,6 +37,27 @@ def _inside_comfyui() -> None:
     if getattr(PromptServer, "instance", None) is not None:
         # ComfyUI mirrors every route added here under /api as well.
         PoolApi(pools_for, lambda: Path(folder_paths.get_input_directory())).register(PromptServer.instance.routes)
+
+
+def _install_host_decoder() -> None:
+    """Decode with this ComfyUI's own LoadImage, so IMAGE has its values, dtype and device whatever its version.
+    It reads files named relative to the input folder: objects of a store outside it use the built-in decoder."""
+    from image_pool import host
+
+    def decode(path):
+        name = os.path.relpath(path, folder_paths.get_input_directory())
+        if name.startswith(os.pardir) or os.path.isabs(name):
+            return None
+        import nodes  # ComfyUI's; loaded before any custom node
+        image, mask = nodes.LoadImage().load_image(name)
+        image = image[:1]
+        has_alpha = tuple(mask.shape[1:]) == tuple(image.shape[1:3])  # without alpha: a 64x64 placeholder
+        return image, mask[:1] if has_alpha else None
+    try:
+        from comfyui_version import __version__ as version
+    except ImportError:
+        version = "unknown"
+    host.install(decode, f"comfyui-{version}")
 
 
 if folder_paths is not None:

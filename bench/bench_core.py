@@ -1,7 +1,8 @@
-"""Core benchmark: fingerprint, cold and warm execute, add, against core LoadImage measured in the same run.
+"""Core benchmark: fingerprint, cold and warm execute, add, against the host's LoadImage measured in the same run.
 
-The baseline is core ComfyUI's LoadImage: its IS_CHANGED (sha256 of the whole file) and its decode,
-reproduced verbatim in tests/loadimage_reference.py.
+The baseline is a real ComfyUI's LoadImage (its IS_CHANGED and its decode), imported from the checkout named by
+IMAGE_POOL_COMFYUI; run.py starts this benchmark with IMAGE_POOL_COMFYUI_PYTHON. The node then decodes as it does
+inside that ComfyUI (through its LoadImage). Without a ComfyUI, only the rows that need no LoadImage are measured.
 """
 
 import os
@@ -21,7 +22,27 @@ from bench.timing import Table, median_seconds  # noqa: E402
 from image_pool import node  # noqa: E402
 from image_pool.pools import Pools  # noqa: E402
 from image_pool.store import StoredObject  # noqa: E402
-from tests import loadimage_reference as core  # noqa: E402
+
+
+class HostLoadImage:
+    """The real LoadImage of the ComfyUI in IMAGE_POOL_COMFYUI, reading files of `folder` (its input folder), with
+    this repository's entry imported as ComfyUI imports it (so the node decodes through the same LoadImage)."""
+
+    def __init__(self, folder: Path):
+        import importlib.util
+
+        from tests.loadimage_figures import start_comfyui
+        nodes, self.version = start_comfyui(folder)
+        self._class = nodes.LoadImage
+        spec = importlib.util.spec_from_file_location("image_pool_entry", PROJECT / "__init__.py",
+                                                      submodule_search_locations=[str(PROJECT)])
+        spec.loader.exec_module(importlib.util.module_from_spec(spec))
+
+    def is_changed(self, path: Path):
+        return self._class.IS_CHANGED(path.name)
+
+    def load_image(self, path: Path):
+        return self._class().load_image(path.name)
 
 
 def photo_like(width: int, height: int, seed: int) -> Image.Image:
@@ -40,20 +61,20 @@ def make_files(folder: Path) -> dict[str, Path]:
     return files
 
 
-def bench_file(table: Table, label: str, path: Path, pools: Pools, repeat: int) -> None:
+def bench_file(table: Table, label: str, path: Path, pools: Pools, repeat: int, core: HostLoadImage | None) -> None:
     pool_id = str(uuid.uuid4())
     pools.add(pool_id, [path])
     fingerprint = lambda: node.fingerprint(-1, pool_id, "")  # noqa: E731
     forget_parsed = node.pools_for().forget_parsed
-    baseline_is_changed = median_seconds(lambda: core.is_changed(path), repeat)
-    ours_fp = median_seconds(fingerprint, repeat, setup=forget_parsed)
-    table.ratio(f"{label}: fingerprint (manifest parsed) vs LoadImage.IS_CHANGED", ours_fp, baseline_is_changed,
-                "≥ 50x on the 4K PNG")
-
     run = lambda: node.ImagePoolGrid().load(-1, pool_id, "")  # noqa: E731
-    baseline_decode = median_seconds(lambda: core.load_image(path), repeat)
     cold = median_seconds(run, repeat, setup=node.decoder.cache.clear)
-    table.ratio(f"{label}: execute cold vs LoadImage decode", cold, baseline_decode, "cold ≤ 1.05x baseline")
+    if core is not None:
+        baseline_is_changed = median_seconds(lambda: core.is_changed(path), repeat)
+        ours_fp = median_seconds(fingerprint, repeat, setup=forget_parsed)
+        table.ratio(f"{label}: fingerprint (manifest parsed) vs LoadImage.IS_CHANGED", ours_fp, baseline_is_changed,
+                    "≥ 50x on the 4K PNG")
+        baseline_decode = median_seconds(lambda: core.load_image(path), repeat)
+        table.ratio(f"{label}: execute cold vs LoadImage decode", cold, baseline_decode, "cold ≤ 1.05x baseline")
     run()
     warm = median_seconds(run, repeat * 5)
     table.ratio(f"{label}: execute warm (LRU hit) vs cold", warm, cold, "≥ 100x")
@@ -96,11 +117,14 @@ def main(repeat: int = 7) -> Table:
     table = Table("Core: node and store (python bench/run.py core)")
     with tempfile.TemporaryDirectory(prefix="image-pool-bench-") as tmp:
         folder = Path(tmp)
+        core = HostLoadImage(folder) if os.environ.get("IMAGE_POOL_COMFYUI") else None
+        table.value("baseline", f"ComfyUI {core.version} LoadImage, imported from IMAGE_POOL_COMFYUI" if core else
+                    "no LoadImage rows: set IMAGE_POOL_COMFYUI (and IMAGE_POOL_COMFYUI_PYTHON) to a ComfyUI")
         os.environ["IMAGE_POOL_ROOT"] = str(folder / "store")
         pools = Pools(folder / "store")
         files = make_files(folder)
         for label, path in files.items():
-            bench_file(table, label, path, pools, repeat)
+            bench_file(table, label, path, pools, repeat, core)
         bench_pool_sizes(table, pools, files["1 MP JPEG"])
         table.value("file sizes", ", ".join(f"{k} {v.stat().st_size / 1e6:.1f} MB" for k, v in files.items()))
     return table

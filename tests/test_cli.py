@@ -162,7 +162,7 @@ def test_gc_removes_stale_temp_files(root, pool_id, filled):
         path.write_bytes(b"half written")
     for path in (upload, manifest_write):
         os.utime(path, (old, old))
-    editor_copy = root / "cache" / "editor" / pool_id / "s-00000000-abc-none.png"
+    editor_copy = root / "cache" / "editor" / "pillow" / pool_id / "s-00000000-abc-none.png"
     editor_copy.parent.mkdir(parents=True)
     editor_copy.write_bytes(imagegen.png())
     os.utime(editor_copy, (old, old))

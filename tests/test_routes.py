@@ -140,7 +140,7 @@ async def test_thumbnail_is_webp_made_once(client, pool_id, root):
     assert response.headers["Cache-Control"].endswith("immutable")
     thumb = Image.open(__import__("io").BytesIO(await response.read()))
     assert thumb.format == "WEBP" and thumb.size == (128, 96) and thumb.mode == "RGBA"
-    cached = list((root / "cache" / "thumbs" / "128").rglob("*.webp"))
+    cached = list((root / "cache" / "thumbs" / "pillow" / "128").rglob("*.webp"))
     assert len(cached) == 1
     mtime = cached[0].stat().st_mtime_ns
     assert (await client.get(f"/grid_pool/thumb/{key}", params={"size": "128"})).status == 200

@@ -103,6 +103,32 @@ class Buffer:
         self._tensor = None
 
 
+class Held:
+    """A host's tensor of another dtype or device, kept as it is and handed out as clones."""
+
+    mapped = False
+
+    def __init__(self, tensor: torch.Tensor):
+        self._tensor = tensor
+        self.nbytes = tensor.numel() * tensor.element_size()
+
+    def tensor(self) -> torch.Tensor:
+        return self._tensor.clone()
+
+    def close(self) -> None:
+        self._tensor = None
+
+
+def keep(tensor: torch.Tensor) -> "tuple[Buffer | Held, torch.Tensor]":
+    """A host's fresh tensor: handed out as it is, and kept for the cache. A float32 CPU tensor is copied into a
+    buffer before it is handed out (the caller may write into it at once)."""
+    if tensor.dtype == torch.float32 and tensor.device.type == "cpu":
+        values = tensor.contiguous().numpy()
+        return Buffer(tuple(tensor.shape), lambda out: np.copyto(out, values.reshape(out.shape)),
+                      background=False), tensor
+    return Held(tensor.clone()), tensor
+
+
 def zeros(shape: tuple[int, ...]) -> torch.Tensor:
     """Zeros without writing them: a private anonymous mapping is zero-filled by the kernel on first touch."""
     nbytes = int(np.prod(shape)) * 4

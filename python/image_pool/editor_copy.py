@@ -4,7 +4,7 @@ as RGBA whose alpha is 255 - the slot's mask, so the editor shows the mask it al
 It must be a file in ComfyUI's input folder: the editor's save posts it back to /upload/mask by name, which
 copies the drawn alpha into it and saves input/clipspace/clipspace-mask-*.png. Derived, deletable:
 
-    cache/editor/<pool_id>/<slot_id>-<image hash>-<mask hash or "none">.png
+    cache/editor/<decoder>/<pool_id>/<slot_id>-<image hash>-<mask hash or "none">.png
 """
 
 import io
@@ -14,7 +14,8 @@ import numpy as np
 from PIL import Image
 
 from .atomic import write_atomic
-from .frames import alpha_of, first_frame
+from . import host
+from .frames import picture
 from .formats import open_image
 from .pools import Pools
 
@@ -22,18 +23,14 @@ from .pools import Pools
 def editor_copy(pools: Pools, pool_id: str, slot_id: str) -> Path:
     slot = pools.load(pool_id).slot(slot_id)
     digest = lambda key: key.split(".", 1)[0][:16] if key else "none"  # noqa: E731
-    path = pools.root / "cache" / "editor" / pool_id / f"{slot_id}-{digest(slot.image)}-{digest(slot.mask)}.png"
+    path = (pools.root / "cache" / "editor" / host.name() / pool_id /
+            f"{slot_id}-{digest(slot.image)}-{digest(slot.mask)}.png")
     if path.is_file():
         return path
-    with open_image(pools.objects.path(slot.image)) as img:
-        frame = first_frame(img)
-        alpha = alpha_of(frame)
-        rgba = frame.convert("RGB").convert("RGBA")
+    rgba = picture(pools.objects.path(slot.image)).convert("RGBA")  # no alpha: opaque
     if slot.mask:
         with open_image(pools.objects.path(slot.mask)) as mask:
             rgba.putalpha(Image.fromarray(255 - np.asarray(mask.convert("L")), "L"))
-    elif alpha is not None:
-        rgba.putalpha(alpha)
     out = io.BytesIO()
     rgba.save(out, format="PNG", compress_level=1)
     write_atomic(path, out.getvalue())

@@ -1,9 +1,9 @@
-"""Decoding a slot into the node's IMAGE and MASK tensors, matching core LoadImage on the first frame.
+"""Decoding a slot into the node's IMAGE and MASK tensors, equal to the host's LoadImage on the first frame.
 
-LoadImage's per-frame steps (ComfyUI nodes.py) are reproduced exactly: EXIF transpose; mode "I"
-scaled by 1/255 before convert("RGB"); float32 = uint8 / 255; mask = 1 - alpha/255 for images with an
-alpha band or palette transparency. Two deliberate differences: only the first frame of an animated
-file is used (LoadImage batches every frame), and with no alpha the zero mask has the image's H x W
+Inside ComfyUI the host's own LoadImage decodes (host.py), so IMAGE has its values, dtype and device whatever its
+version. Outside it, the built-in decoder gives what LoadImage up to ComfyUI 0.3.x gives: the frame of frames.py,
+float32 = uint8 / 255, mask = 1 - alpha / 255. Two deliberate differences from LoadImage: only the first frame of
+an animated file is used (LoadImage batches every frame), and with no alpha the zero mask has the image's H x W
 (LoadImage gives 64 x 64). A stored mask wins over the image's alpha.
 """
 
@@ -11,7 +11,8 @@ import numpy as np
 import torch
 from PIL import Image
 
-from .cow import Buffer, Compute, zeros
+from . import host
+from .cow import Buffer, Compute, keep, zeros
 from .decoded_cache import DecodedCache, Made
 from .errors import DamagedObject, PoolError
 from .formats import open_image
@@ -49,12 +50,23 @@ class SlotDecoder:
 
     def _decode_image(self, objects: ObjectStore, key: str) -> tuple[Made, Made]:
         """The image and, from the same decode, its alpha mask (so the mask never needs a second decode)."""
+        decoded = self._host_decode(objects, key)
+        if decoded is not None:
+            image, alpha = decoded
+            return keep(image), (None, None) if alpha is None else keep(alpha)
         with self._open(objects, key) as img:
             frame = first_frame(img)
             alpha = alpha_of(frame)
             return buffer_of(frame.convert("RGB")), (None, None) if alpha is None else buffer_of(alpha, invert=True)
 
+    @staticmethod
+    def _host_decode(objects: ObjectStore, key: str):
+        return host.decode(objects.path(key))
+
     def _decode_alpha(self, objects: ObjectStore, key: str) -> Made:
+        decoded = self._host_decode(objects, key)
+        if decoded is not None:
+            return (None, None) if decoded[1] is None else keep(decoded[1])
         with self._open(objects, key) as img:
             alpha = alpha_of(first_frame(img))
             return (None, None) if alpha is None else buffer_of(alpha, invert=True)
@@ -96,4 +108,6 @@ class SlotDecoder:
             mask = zeros((1, height, width))
         if tuple(mask.shape[1:]) != (height, width):
             raise DamagedObject(f"mask {slot.mask} is {mask.shape[2]}x{mask.shape[1]}, its image is {width}x{height}")
+        if mask.dtype != image.dtype or mask.device != image.device:  # a host's intermediate dtype or device
+            mask = mask.to(device=image.device, dtype=image.dtype)
         return image, mask

@@ -169,19 +169,21 @@ def gc(pools: Pools, grace_days: float = 14.0, dry_run: bool = False, progress: 
 
 
 def _stale_derived(pools: Pools, deleted: set[str], now: float, editor_cutoff: float) -> list[Path]:
-    """Thumbnails of objects that are gone, thumbnail temp files left by a crash, and MaskEditor copies not used
-    for a day or the grace period, whichever is longer (an editor may stay open a while)."""
+    """Thumbnails of objects that are gone (or in a layout no longer used), thumbnail temp files left by a crash,
+    and MaskEditor copies not used for a day or the grace period, whichever is longer (an editor may stay open)."""
     stale = []
     thumbs = pools.root / "cache" / "thumbs"
     if thumbs.is_dir():
         alive = {k.split(".", 1)[0] for k in pools.objects.keys()} - {k.split(".", 1)[0] for k in deleted}
-        for path in thumbs.glob("*/*/*"):
+        for path in thumbs.rglob("*"):
+            if not path.is_file():
+                continue
             if path.name.startswith(TEMP_PREFIX):
                 if path.stat().st_mtime < now - HOUR:
                     stale.append(path)
-            elif path.is_file() and path.stem not in alive:
+            elif len(path.relative_to(thumbs).parts) != 4 or path.stem not in alive:  # <decoder>/<size>/<fan>/<h>
                 stale.append(path)
     editor = pools.root / "cache" / "editor"
     if editor.is_dir():
-        stale += [p for p in editor.glob("*/*.png") if p.stat().st_mtime < editor_cutoff]
+        stale += [p for p in editor.rglob("*.png") if p.stat().st_mtime < editor_cutoff]
     return stale

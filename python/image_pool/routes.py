@@ -18,7 +18,7 @@ from typing import Callable
 
 from aiohttp import web
 
-from . import ids, masks, thumbs
+from . import host, ids, masks, thumbs
 from .editor_copy import editor_copy
 from .errors import BadRequest, NoInputFolder, PoolBusy, UnknownObject
 from .formats import CONTENT_TYPES
@@ -261,7 +261,8 @@ class PoolApi:
         key = ids.object_key(request.match_info["key"])
         size = thumbs.thumb_size(request.query.get("size"))
         path = await self._thumb_file(self.pools, key, size)
-        return await self._immutable_file(request, path, f"{key.split('.')[0]}-{size}", "image/webp")
+        etag = f"{key.split('.')[0]}-{size}-{host.name()}"
+        return await self._immutable_file(request, path, etag, "image/webp")
 
     async def object(self, request: web.Request) -> web.StreamResponse:
         key = ids.object_key(request.match_info["key"])

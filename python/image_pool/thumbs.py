@@ -8,11 +8,10 @@ from pathlib import Path
 
 from PIL import Image
 
-from . import ids
+from . import host, ids
 from .atomic import write_atomic
 from .errors import BadRequest, UnknownObject
-from .formats import open_image
-from .frames import alpha_of, first_frame
+from .frames import picture
 
 SIZES = (128, 256, 512)
 DEFAULT_SIZE = 256
@@ -31,23 +30,18 @@ def thumb_size(value) -> int:
 
 
 def thumb_path(root: Path, key: str, size: int) -> Path:
+    """Named by the decoder that made it too: the standalone server and ComfyUI may orient a picture differently."""
     digest = ids.object_key(key).split(".", 1)[0]
-    return Path(root) / "cache" / "thumbs" / str(size) / digest[:2] / f"{digest}.webp"
+    return Path(root) / "cache" / "thumbs" / host.name() / str(size) / digest[:2] / f"{digest}.webp"
 
 
 def render(source: Path, size: int) -> bytes:
-    """The first frame, oriented as the node outputs it, fitted into size x size; alpha kept."""
-    with open_image(source) as img:
-        img.draft("RGB", (size, size))  # JPEG: decode at reduced scale, much faster for big photos
-        frame = first_frame(img)
-        alpha = alpha_of(frame)
-        frame = frame.convert("RGB")
-        if alpha is not None:
-            frame.putalpha(alpha)
-        frame.thumbnail((size, size), Image.Resampling.LANCZOS)
-        out = io.BytesIO()
-        frame.save(out, format="WEBP", quality=82, method=4)
-        return out.getvalue()
+    """The node's picture (frames.picture), fitted into size x size; alpha kept."""
+    frame = picture(source, draft_size=size)
+    frame.thumbnail((size, size), Image.Resampling.LANCZOS)
+    out = io.BytesIO()
+    frame.save(out, format="WEBP", quality=82, method=4)
+    return out.getvalue()
 
 
 def ensure_thumb(root: Path, source: Path, key: str, size: int) -> Path:
