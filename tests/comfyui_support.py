@@ -44,11 +44,29 @@ class Comfy:
         with urllib.request.urlopen(self.url + path, timeout=30) as response:
             return json.load(response)
 
-    def post_json(self, path: str, body: dict):
+    def post_json(self, path: str, body):
         request = urllib.request.Request(self.url + path, data=json.dumps(body).encode(),
                                          headers={"Content-Type": "application/json"})
         with urllib.request.urlopen(request, timeout=60) as response:
-            return json.load(response)
+            data = response.read()
+            return json.loads(data) if data.strip() else None
+
+    def use_renderer(self, vue: bool) -> None:
+        """Nodes 2.0 (the Vue renderer) or the classic canvas, for pages loaded from now on."""
+        self.post_json("/api/settings/Comfy.VueNodes.Enabled", vue)
+
+    def history_ids(self) -> set[str]:
+        return set(self.get("/history"))
+
+    def wait_for_new_history(self, before: set[str], timeout: float = 120) -> dict:
+        """The first prompt to finish that is not in `before` (queued by the page, so its id is not known here)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for prompt_id, entry in self.get("/history").items():
+                if prompt_id not in before and entry["status"].get("completed") is not None:
+                    return entry
+            time.sleep(0.1)
+        raise AssertionError(f"no new prompt finished in {timeout} s")
 
     def queue(self, prompt: dict) -> str:
         return self.post_json("/prompt", {"prompt": prompt, "client_id": "image-pool-tests"})["prompt_id"]
@@ -75,6 +93,12 @@ def executed_nodes(entry: dict, prompt: dict) -> set[str]:
     return set(prompt) - cached
 
 
+def frontend_root() -> str | None:
+    """A frontend other than the one the ComfyUI pins: IMAGE_POOL_COMFYUI_FRONTEND names an unpacked
+    comfyui_frontend_package/static folder (passed as --front-end-root)."""
+    return os.environ.get("IMAGE_POOL_COMFYUI_FRONTEND") or None
+
+
 @contextmanager
 def running_comfyui(tmp: Path):
     checkout = comfyui_checkout()
@@ -83,7 +107,9 @@ def running_comfyui(tmp: Path):
     for folder in (input_dir, output_dir, user_dir / "default", nodes_dir):
         folder.mkdir(parents=True)
     (nodes_dir / "image_pool").symlink_to(PROJECT, target_is_directory=True)
-    (user_dir / "default" / "comfy.settings.json").write_text(json.dumps({"Comfy.TutorialCompleted": True, "Comfy.Minimap.Visible": False}))
+    # No workflow restored from an earlier page: each test's page starts on a graph of its own.
+    (user_dir / "default" / "comfy.settings.json").write_text(json.dumps({
+        "Comfy.TutorialCompleted": True, "Comfy.Minimap.Visible": False, "Comfy.Workflow.Persist": False}))
     config = tmp / "extra_model_paths.yaml"
     config.write_text(f"image_pool_tests:\n  custom_nodes: {nodes_dir}\n")
     port = free_port()
@@ -92,7 +118,8 @@ def running_comfyui(tmp: Path):
         process = subprocess.Popen(
             [python, "main.py", "--cpu", "--listen", "127.0.0.1", "--port", str(port), "--input-directory",
              str(input_dir), "--output-directory", str(output_dir), "--user-directory", str(user_dir),
-             "--extra-model-paths-config", str(config), "--disable-auto-launch"],
+             "--extra-model-paths-config", str(config), "--disable-auto-launch",
+             *(["--front-end-root", frontend_root()] if frontend_root() else [])],
             cwd=checkout, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:

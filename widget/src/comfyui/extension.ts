@@ -1,11 +1,12 @@
 /**
- * Image Pool (Grid) inside ComfyUI's frontend (verified against ComfyUI_frontend 1.27.10): an <image-pool> DOM
- * widget on every ImagePoolGrid node, hidden pool_id/slot_id widgets, paste/drop/upload, detach, the MaskEditor
- * round trip, and server errors as toasts. Only the frontend's public surface is used: registerExtension,
- * addDOMWidget, getExtraMenuOptions, ComfyApp's clipspace + open_maskeditor, api.apiURL, the toast store.
+ * Image Pool (Grid) inside ComfyUI's frontend, in both renderers (the classic canvas and Nodes 2.0) of frontends
+ * 1.27.x, 1.49.x and 1.58.x: an <image-pool> DOM widget on every ImagePoolGrid node, hidden pool_id/slot_id widgets,
+ * paste/drop/upload, detach, the MaskEditor round trip, and server errors as toasts. What it asks of the frontend
+ * is in frontend.ts; every change to a pool goes through the <image-pool> element.
  */
 
-import { PoolClient, comfyLogic, type ImagePool, type Manifest, type PoolErrorDetail } from "../index.js";
+import { comfyLogic, type ImagePool, type PoolErrorDetail } from "../index.js";
+import * as frontend from "./frontend.js";
 import type { FileRef } from "./logic.js";
 
 const { maskEditorResult, newPoolId, slotThatRuns, splitImages, viewUrl } = comfyLogic;
@@ -16,8 +17,11 @@ const apiModulePath = "../../scripts/api.js";
 /* eslint-disable @typescript-eslint/no-explicit-any */
 const { app, ComfyApp } = (await import(/* @vite-ignore */ appModulePath)) as { app: any; ComfyApp: any };
 const { api } = (await import(/* @vite-ignore */ apiModulePath)) as { api: any };
+const host: frontend.Frontend = { app, ComfyApp, api };
 
 const NODE_CLASS = "ImagePoolGrid";
+const MIN_HEIGHT = 240;  // px: a usable grid on a new node, in either renderer
+const EARLY_NODES_2_NOTICE = "The image grid needs the classic canvas here: switch to the classic canvas (Nodes 2.0 off)";
 const HIDDEN = ["pool_id", "slot_id"];
 
 interface PoolNode {
@@ -35,37 +39,49 @@ interface PoolNode {
 interface NodeState {
   element: ImagePool;
   editingSlot: string | null;  // the slot the MaskEditor was opened for; its save goes to this slot
-  shownIndex: number | undefined;
+  editorImage: HTMLImageElement | null;  // the picture the MaskEditor opens, shown to it as node.imgs
+  editorRef: FileRef | null;  // ... and as node.images
+  shown: string;  // the index and slot_id the highlight was last set for
 }
 
 const states = new WeakMap<PoolNode, NodeState>();
-const client = new PoolClient(String(api.apiURL("")).replace(/\/$/, ""));
+const live = new Set<PoolNode>();
+const apiBase = String(api.apiURL("")).replace(/\/$/, "");
 
 function widget(node: PoolNode, name: string): any {
   return node.widgets?.find((w) => w.name === name);
 }
 
-function toast(severity: "error" | "warn" | "success" | "info", detail: string): void {
-  const toaster = app.extensionManager?.toast;
-  if (toaster?.add) toaster.add({ severity, summary: "Image Pool", detail, life: severity === "error" ? 8000 : 4000 });
-  else console[severity === "error" ? "error" : "log"]("Image Pool:", detail);
-}
-
-function markModified(node: PoolNode): void {
-  node.setDirtyCanvas(true, true);
-  app.graph?.change?.();
-  app.extensionManager?.workflow?.activeWorkflow?.changeTracker?.checkState?.();
-}
+const toast = (severity: "error" | "warn" | "success" | "info", detail: string) => frontend.toast(host, severity, detail);
+const markModified = (node: PoolNode) => frontend.markModified(host, node);
 
 /** Show, as selected, the slot that will run: the forced index, or this node's own selection. */
 function syncSelection(node: PoolNode): void {
   const state = states.get(node);
   if (!state) return;
   const index = Number(widget(node, "index")?.value ?? -1);
-  state.shownIndex = index;
+  const slotId = widget(node, "slot_id")?.value ?? "";
+  state.shown = `${index}|${slotId}`;
   const { slots, active } = state.element.manifest;
-  state.element.selected = slotThatRuns(slots, index, widget(node, "slot_id")?.value ?? "", active);
+  state.element.selected = slotThatRuns(slots, index, slotId, active);
 }
+
+// The index widget changes by hand (its arrows, typing) and by control_after_generate after each queue, in ways
+// each renderer reports differently (Nodes 2.0 draws no canvas foreground): a light watch over the live nodes
+// follows every one of them.
+const WATCH_MS = 150;
+setInterval(() => {
+  for (const node of live) {
+    const state = states.get(node);
+    if (!state || !state.element.isConnected && !node.graph) {
+      live.delete(node);
+      continue;
+    }
+    if (`${widget(node, "index")?.value ?? -1}|${widget(node, "slot_id")?.value ?? ""}` !== state.shown) {
+      syncSelection(node);
+    }
+  }
+}, WATCH_MS);
 
 function setPool(node: PoolNode, poolId: string): void {
   widget(node, "pool_id").value = poolId;
@@ -81,48 +97,62 @@ async function addFiles(node: PoolNode, files: File[]): Promise<void> {
   if (images.length) await state.element.addFiles(images);
 }
 
+/** End a MaskEditor session: the node holds no picture again, so core neither previews it nor offers its own
+ * image and mask-editor entries for this node. */
+function endEditorSession(node: PoolNode, state: NodeState): void {
+  state.editingSlot = null;
+  state.editorImage = null;
+  state.editorRef = null;
+  frontend.forgetNodeOutputs(host, node);
+}
+
 async function openMaskEditor(node: PoolNode, slot: string): Promise<void> {
   const state = states.get(node);
   if (!state) return;
   try {
-    const ref: FileRef = await client.editorImage(widget(node, "pool_id").value, slot);
+    const ref: FileRef = await state.element.editorImage(slot);
     const img = new Image();
     img.src = api.apiURL(viewUrl(ref));
     await img.decode();
-    node.imgs = [img];
-    node.images = [ref];
-    node.imageIndex = 0;
+    state.editorImage = img;
+    state.editorRef = ref;
     state.editingSlot = slot;
-    ComfyApp.copyToClipspace(node);
-    ComfyApp.clipspace_return_node = node;
-    ComfyApp.open_maskeditor();
+    node.imageIndex = 0;
+    await frontend.openMaskEditor(host, node);
   } catch (e) {
+    endEditorSession(node, state);
     toast("error", `The mask editor could not open: ${(e as Error).message}`);
   }
 }
 
-/** The MaskEditor's save ends in pasteFromClipspace(node), which sets node.images to the saved file. */
-function watchMaskEditorResult(node: PoolNode): void {
-  let images: FileRef[] | undefined;
+/** The node shows the MaskEditor its picture (node.imgs, node.images) only during a session; the editor's save
+ * ends by setting node.images to the saved file (pasteFromClipspace up to 1.4x, the output store in 1.5x), which
+ * is taken as the slot's new mask. */
+function hostEditorSession(node: PoolNode): void {
+  Object.defineProperty(node, "imgs", {
+    configurable: true,
+    get: () => {
+      const image = states.get(node)?.editorImage;
+      return image ? [image] : undefined;
+    },
+    set: () => {},  // previews the frontend would draw in the node: the grid is this node's view
+  });
   Object.defineProperty(node, "images", {
     configurable: true,
-    get: () => images,
+    get: () => {
+      const ref = states.get(node)?.editorRef;
+      return ref ? [ref] : undefined;
+    },
     set(value: FileRef[] | undefined) {
-      images = value;
       const state = states.get(node);
       const result = maskEditorResult(value);
       if (!state || !state.editingSlot || !result) return;
       const slot = state.editingSlot;
-      state.editingSlot = null;
-      node.imgs = undefined;  // only needed while the editor was open
-      const poolId = widget(node, "pool_id").value;
-      client.setMaskFromInput(poolId, slot, result.filename, result.subfolder)
-        .then((manifest: Manifest) => {
-          if (state.element.poolId === manifest.pool_id) state.element.manifest = manifest;
-          void state.element.reload();
-          markModified(node);
-        })
-        .catch((e: Error) => toast("error", `The mask was not saved: ${e.message}`));
+      endEditorSession(node, state);
+      queueMicrotask(() => frontend.forgetNodeOutputs(host, node));  // after the store took the save's outputs
+      state.element.setMaskFromInput(slot, result.filename, result.subfolder)
+        .then(() => markModified(node))
+        .catch(() => {});  // <image-pool> reports the failure as a pool-error event, shown as a toast
     },
   });
 }
@@ -131,9 +161,10 @@ function setUp(node: PoolNode): void {
   for (const name of HIDDEN) {
     const w = widget(node, name);
     if (!w) continue;
-    // Still saved in the workflow and sent in the prompt, never drawn: `hidden` for this LiteGraph, the other two
-    // for older frontends.
+    // Still saved in the workflow and sent in the prompt, never drawn: `hidden` for the canvas, `options.hidden`
+    // for Nodes 2.0 and the properties panel, the type and size for older frontends.
     w.hidden = true;
+    w.options = { ...(w.options ?? {}), hidden: true };
     w.type = "hidden";
     w.computeSize = () => [0, -4];
   }
@@ -144,20 +175,31 @@ function setUp(node: PoolNode): void {
   if (control) control.value = "fixed";
 
   const element = document.createElement("image-pool") as ImagePool;
-  element.client = client;
+  element.apiBase = apiBase;
   element.tileSize = 96;
   element.style.height = "100%";
-  const state: NodeState = { element, editingSlot: null, shownIndex: undefined };
+  // Nodes 2.0 lays widgets out in a flex column and ignores getMinHeight: the element keeps its own height.
+  element.style.minHeight = `${MIN_HEIGHT}px`;
+  element.style.display = "block";
+  const state: NodeState = { element, editingSlot: null, editorImage: null, editorRef: null, shown: "" };
   states.set(node, state);
+  live.add(node);
 
   const domWidget = (node as any).addDOMWidget("pool", "IMAGE_POOL", element, {
-    serialize: false, hideOnZoom: false, getMinHeight: () => 180,
+    serialize: false, hideOnZoom: false, getMinHeight: () => MIN_HEIGHT,
   });
   domWidget.serialize = false;
+  if (frontend.rendererLacksDomWidgets()) {
+    // Last, after every saved widget, so it shifts no saved value on reload.
+    const notice = node.addWidget?.("button", EARLY_NODES_2_NOTICE, null, () => {}, { serialize: false });
+    if (notice) notice.serialize = false;
+  }
+  if (!node.size || node.size[1] < MIN_HEIGHT + 120) node.setSize?.([Math.max(node.size?.[0] ?? 0, 420), MIN_HEIGHT + 160]);
 
   element.addEventListener("pool-select", (e: Event) => {
     const { slot } = (e as CustomEvent<{ slot: string }>).detail;
     widget(node, "slot_id").value = slot;  // this node's own selection, frozen into the prompt at queue time
+    if (state.editingSlot && !state.editorImage?.isConnected) endEditorSession(node, state);
     markModified(node);
   });
   element.addEventListener("pool-change", () => syncSelection(node));
@@ -175,22 +217,30 @@ function setUp(node: PoolNode): void {
     void addFiles(node, files);
     return true;
   };
-  // The DOM widget is this node's view: no canvas image preview (which node.imgs would otherwise add).
+  // The DOM widget is this node's view: no canvas image preview.
   node.onDrawBackground = () => {};
-  const drawForeground = node.onDrawForeground;
-  node.onDrawForeground = function (this: PoolNode, ...args: unknown[]) {
-    // The index widget changes by hand and by control_after_generate after each queue: follow it.
-    if (Number(widget(node, "index")?.value ?? -1) !== state.shownIndex) syncSelection(node);
-    return drawForeground?.apply(this, args);
+  const indexWidget = widget(node, "index");
+  const onIndex = indexWidget?.callback;
+  if (indexWidget) {
+    indexWidget.callback = function (this: unknown, ...args: unknown[]) {
+      const result = onIndex?.apply(this, args);
+      syncSelection(node);
+      return result;
+    };
+  }
+  const onRemoved = node.onRemoved;
+  node.onRemoved = function (this: PoolNode, ...args: unknown[]) {
+    live.delete(node);
+    return onRemoved?.apply(this, args);
   };
-  watchMaskEditorResult(node);
+  hostEditorSession(node);
   element.poolId = widget(node, "pool_id").value;
 }
 
 // Ctrl+V with one Image Pool node selected adds the pasted images to its pool. Capture phase, so ComfyUI's own
 // paste handler (which would make a new LoadImage node) does not see it.
 window.addEventListener("paste", (e: ClipboardEvent) => {
-  const selected = Object.values(app.canvas?.selected_nodes ?? {}) as PoolNode[];
+  const selected = frontend.selectedNodes(host) as PoolNode[];
   if (selected.length !== 1 || !states.has(selected[0])) return;
   const target = e.target as Element | null;
   if (target?.closest?.("input, textarea, [contenteditable]")) return;
@@ -229,19 +279,22 @@ app.registerExtension({
     const getExtraMenuOptions = nodeType.prototype.getExtraMenuOptions;
     nodeType.prototype.getExtraMenuOptions = function (this: PoolNode, canvas: unknown, options: any[]) {
       const result = getExtraMenuOptions?.apply(this, [canvas, options]);
+      // Core's own "Open in MaskEditor" / "Open Image" would act on the editor's last picture, not on a slot.
+      for (let i = options.length - 1; i >= 0; i--) if (frontend.isCoreImageMenuItem(options[i])) options.splice(i, 1);
       const node = this;
       const state = states.get(node);
       options.unshift(
         {
           content: "Detach pool (new id)",
           callback: async () => {
+            if (!state) return;
             try {
-              const copy = await client.detach(widget(node, "pool_id").value);
-              setPool(node, copy.pool_id);
+              const copy = await state.element.detach();
+              widget(node, "pool_id").value = copy.pool_id;
               markModified(node);
               toast("success", "This node now has its own copy of the pool.");
-            } catch (e) {
-              toast("error", `Detach failed: ${(e as Error).message}`);
+            } catch {
+              // <image-pool> reports the failure as a pool-error event, shown as a toast
             }
           },
         },

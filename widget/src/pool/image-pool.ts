@@ -150,6 +150,40 @@ export class ImagePool extends LitElement {
     void this.addFiles(e.detail.files);
   };
 
+  /** Store a mask for `slot` from a picture in ComfyUI's input folder (the MaskEditor's saved file). Resolves
+   * with the manifest the server returned; rejects (after a pool-error event) when the server refused. */
+  async setMaskFromInput(slot: string, inputFile: string, subfolder = ""): Promise<Manifest> {
+    return this._required("mask", () => this.api.setMaskFromInput(this.poolId, slot, inputFile, subfolder));
+  }
+
+  /** Give this element its own copy of the pool (objects are shared on disk) and show it. */
+  async detach(): Promise<Manifest> {
+    const copy = await this._required("detach", () => this.api.detach(this.poolId), false);
+    this.poolId = copy.pool_id;
+    this.manifest = copy;
+    return copy;
+  }
+
+  /** Where the MaskEditor's copy of `slot` is (ComfyUI only). */
+  async editorImage(slot: string): Promise<{ filename: string; subfolder: string; type: string }> {
+    try {
+      return await this.api.editorImage(this.poolId, slot);
+    } catch (e) {
+      this._fail(e, "mask");
+      throw e;
+    }
+  }
+
+  private async _required(action: string, call: () => Promise<Manifest>, show = true): Promise<Manifest> {
+    const manifest = show ? await this._mutate(action, call) : await call().catch((e) => {
+      this._fail(e, action);
+      throw e;
+    });
+    if (!manifest) throw new PoolApiError(this._error?.status ?? 0, this._error?.code ?? "failed",
+                                          this._error?.message ?? `${action} failed`);
+    return manifest;
+  }
+
   /** Upload files one after another (so slots keep the files' order), each with its own progress bar. */
   async addFiles(files: File[]): Promise<string[]> {
     const added: string[] = [];
