@@ -329,6 +329,9 @@ def test_example_workflow_loads_runs_clone_shares_and_detach_splits(page, comfy)
         clone.pos = [40, 620];
         app.graph.add(clone);
         window.__clone = clone;
+        app.canvas.ds.offset = [0, 0];
+        app.canvas.ds.scale = 0.6;  // both nodes on screen
+        app.canvas.setDirty(true, true);
     }""")
     assert node_widget(page, "pool_id", "__clone") == saved_id
     expect(tiles(page)).to_have_count(4)  # both nodes show the shared pool

@@ -64,7 +64,7 @@ class ImagePoolGrid:
         return True
 
     @classmethod
-    def IS_CHANGED(cls, index=-1, pool_id="", slot_id=""):
+    def IS_CHANGED(cls, index=-1, pool_id="", slot_id="", **hidden):  # ComfyUI 0.33 also passes hidden inputs
         return fingerprint(index, pool_id, slot_id)
 
     def load(self, index, pool_id, slot_id=""):
