@@ -118,11 +118,28 @@ async function openMaskEditor(node: PoolNode, slot: string): Promise<void> {
     state.editorRef = ref;
     state.editingSlot = slot;
     node.imageIndex = 0;
+    hidePictureOnceLoaded(state, ref);
     await frontend.openMaskEditor(host, node);
   } catch (e) {
     endEditorSession(node, state);
     toast("error", `The mask editor could not open: ${(e as Error).message}`);
   }
+}
+
+/** Once the editor has loaded its layers of the picture (it asks /view for a `channel`), the node stops holding the
+ * picture, so a cancelled session leaves nothing for core's own image entries; a save still finds its slot. */
+function hidePictureOnceLoaded(state: NodeState, ref: FileRef): void {
+  if (typeof PerformanceObserver === "undefined") return;
+  const name = encodeURIComponent(ref.filename);
+  const observer = new PerformanceObserver((list) => {
+    if (!list.getEntries().some((e) => e.name.includes(name) && /[?&]channel=/.test(e.name))) return;
+    observer.disconnect();
+    if (state.editorRef === ref) {
+      state.editorImage = null;
+      state.editorRef = null;
+    }
+  });
+  observer.observe({ type: "resource", buffered: false });
 }
 
 /** The node shows the MaskEditor its picture (node.imgs, node.images) only during a session; the editor's save
