@@ -33,7 +33,10 @@ def json_errors(handler):
         try:
             return await handler(request)
         except PoolError as e:
-            return pool_error_response(e)
+            response = pool_error_response(e)
+            if request.body_exists and not request.content.at_eof():
+                response.force_close()  # refused before the body's end: do not read the rest of it
+            return response
         except web.HTTPException as e:
             if e.status >= 400:
                 return error_response(e.status, "http_error", e.reason)

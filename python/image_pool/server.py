@@ -120,8 +120,9 @@ async def run(root: Path, host: str, port: int, input_dir: Path | None = None, *
     _raise_open_file_limit()
     app = make_app(root, input_dir, listen_host=host, allow_hosts=allow_hosts, client_timeout=client_timeout)
     # keepalive_timeout also closes a connection whose request head has not arrived in time (half-sent headers)
+    # lingering_time: how long a refused body is still read (so its sender sees the answer) before the close
     runner = web.AppRunner(app, access_log=logging.getLogger("image_pool.access"), keepalive_timeout=client_timeout,
-                           handler_cancellation=True)
+                           handler_cancellation=True, lingering_time=1.0)
     await runner.setup()
     site = web.TCPSite(runner, host, port)
     await site.start()
