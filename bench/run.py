@@ -10,7 +10,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 STARTED = "IMAGE_POOL_BENCH_IN_COMFYUI_PYTHON"
-BENCHES = {"core": "bench.bench_core", "http": "bench.bench_http", "browser": "bench.bench_browser"}
+BENCHES = {"core": "bench.bench_core", "http": "bench.bench_http", "browser": "bench.bench_browser",
+           "hostile": "bench.bench_hostile"}
 
 
 def in_comfyui_python(name: str) -> bool:
