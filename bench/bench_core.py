@@ -65,7 +65,9 @@ def bench_file(table: Table, label: str, path: Path, pools: Pools, repeat: int, 
     pool_id = str(uuid.uuid4())
     pools.add(pool_id, [path])
     fingerprint = lambda: node.fingerprint(-1, pool_id, "")  # noqa: E731
-    forget_parsed = node.pools_for().forget_parsed
+    def forget_parsed():  # as after a change: neither the parsed manifest nor the fingerprint is remembered
+        node.pools_for().forget_parsed()
+        node.forget_fingerprints()
     run = lambda: node.ImagePoolGrid().load(-1, pool_id, "")  # noqa: E731
     cold = median_seconds(run, repeat, setup=node.decoder.cache.clear)
     if core is not None:
@@ -107,7 +109,7 @@ def bench_pool_sizes(table: Table, pools: Pools, key_source: Path) -> None:
         pool_id = str(uuid.uuid4())
         pools.add_objects(pool_id, [StoredObject(stored.key, stored.info, False)] * size)
         run = lambda: node.fingerprint(-1, pool_id, "")  # noqa: E731
-        parsed = median_seconds(run, 9, setup=node.pools_for().forget_parsed)
+        parsed = median_seconds(run, 9, setup=lambda: (node.pools_for().forget_parsed(), node.forget_fingerprints()))
         unchanged = median_seconds(run, 9)
         table.value(f"fingerprint, pool of {size:,} slots", f"{parsed * 1e3:.2f} ms after a change, "
                     f"{unchanged * 1e3:.2f} ms when unchanged", "flat in image size")

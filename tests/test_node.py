@@ -1,5 +1,10 @@
 """The node: selection rule, empty pools, outputs, and the cache-exact fingerprint."""
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -173,3 +178,14 @@ def test_fingerprint_follows_the_forced_index(pool, pool_id):
     before = fingerprint(1, pool_id)
     pools.set_label(pool_id, a, "changed")
     assert fingerprint(1, pool_id) == before, "a change to slot 0 does not touch a node forced to slot 1"
+
+
+def test_a_remembered_fingerprint_follows_a_change_made_by_another_process(pool, pool_id, root):
+    _, (a, b, c) = pool
+    before = fingerprint(-1, pool_id, b)
+    assert fingerprint(-1, pool_id, b) == before  # remembered now
+    code = ("import sys; from image_pool.pools import Pools; "
+            "Pools(sys.argv[1]).set_label(sys.argv[2], sys.argv[3], 'set elsewhere')")
+    subprocess.run([sys.executable, "-c", code, str(root), pool_id, b], check=True,
+                   env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent / "python")})
+    assert fingerprint(-1, pool_id, b).endswith("|set elsewhere")

@@ -169,3 +169,13 @@ async def test_json_body_sent_as_curl_sends_it(client, pool_id):
     body = f'{{"pool_id": "{pool_id}", "slot": "{a}", "label": "from curl"}}'
     response = await client.post("/grid_pool/label", data=body, headers=headers)
     assert (await response.json())["slots"][0]["label"] == "from curl"
+
+
+async def test_list_follows_a_change_made_by_another_process(client, pool_id, root):
+    body = await add(client, pool_id, imagegen.png(seed=1))
+    slot = body["added"][0]
+    first = await (await client.get(f"/grid_pool/list?pool_id={pool_id}")).json()
+    assert first == await (await client.get(f"/grid_pool/list?pool_id={pool_id}")).json()
+    Pools(root).set_label(pool_id, slot, "changed elsewhere")  # another Pools: as another process would
+    listed = await (await client.get(f"/grid_pool/list?pool_id={pool_id}")).json()
+    assert listed["slots"][0]["label"] == "changed elsewhere" and listed["revision"] == first["revision"] + 1

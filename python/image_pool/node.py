@@ -9,6 +9,8 @@ from .root import pools_for
 
 decoder = SlotDecoder(DecodedCache())
 EMPTY_FINGERPRINT = "empty"
+REMEMBERED_FINGERPRINTS = 4096
+_fingerprints: dict[tuple, tuple[tuple[int, int, int], str]] = {}
 
 
 def _manifest(pools, pool_id: str):
@@ -18,14 +20,34 @@ def _manifest(pools, pool_id: str):
     return pools.load(pool_id)
 
 
+def forget_fingerprints() -> None:
+    """Drop remembered fingerprints (benchmarks use it to time the first call after a change)."""
+    _fingerprints.clear()
+
+
 def fingerprint(index: int, pool_id: str, slot_id: str | None = "") -> str:
-    """Everything the outputs depend on, read from the manifest alone: no image is opened or hashed."""
-    manifest = _manifest(pools_for(), pool_id)
+    """Everything the outputs depend on, read from the manifest alone: no image is opened or hashed. For a pool
+    unchanged since the last call with the same widgets it costs one stat, whatever the pool's size."""
+    pools = pools_for()
+    if not pool_id or not ids.is_pool_id(str(pool_id).lower()):
+        return EMPTY_FINGERPRINT
+    key = (pools.root, str(pool_id).lower(), index, slot_id)
+    identity = pools.identity(pool_id)
+    remembered = _fingerprints.get(key)
+    if identity is not None and remembered is not None and remembered[0] == identity:
+        return remembered[1]
+    manifest = _manifest(pools, pool_id)
     chosen = manifest.select(index, slot_id) if manifest else None
     if chosen is None:
-        return EMPTY_FINGERPRINT
-    slot = chosen.slot
-    return f"{slot.image}|{slot.mask or '-'}|{chosen.index}|{manifest.count}|{slot.label}"
+        result = EMPTY_FINGERPRINT
+    else:
+        slot = chosen.slot
+        result = f"{slot.image}|{slot.mask or '-'}|{chosen.index}|{manifest.count}|{slot.label}"
+    if identity is not None:
+        if len(_fingerprints) >= REMEMBERED_FINGERPRINTS:
+            _fingerprints.clear()
+        _fingerprints[key] = (identity, result)
+    return result
 
 
 class ImagePoolGrid:

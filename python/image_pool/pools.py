@@ -90,6 +90,15 @@ class Pools:
         """
         return self.load_checked(pool_id)[0]
 
+    def identity(self, pool_id: str) -> tuple[int, int, int] | None:
+        """What names the pool's current generation, at the cost of one stat: every generation is published by an
+        atomic rename, so a new one always has a new (inode, mtime, size). None when there is no manifest file."""
+        try:
+            stat = os.stat(self.pool_dir(pool_id) / "manifest.json")
+        except OSError:
+            return None
+        return stat.st_ino, stat.st_mtime_ns, stat.st_size
+
     def load_checked(self, pool_id: str) -> tuple[Manifest, str | None]:
         """The manifest as `load` gives it, and what is wrong when the pool is damaged beyond recovery
         (a manifest that exists but is unreadable, and no valid generation in history); else None."""
