@@ -1,11 +1,9 @@
 """The CLI on a temp root: every command, its exit code and what it changed."""
 
-import io
 import json
 import os
 import subprocess
 import sys
-import tarfile
 import time
 from pathlib import Path
 

@@ -106,6 +106,22 @@ async def test_a_manifest_write_failing_takes_back_the_new_object(served, root, 
     assert tree_snapshot(root) == before
 
 
+async def test_a_manifest_write_failing_after_its_generation_was_written_leaves_nothing(served, root, pool_id,
+                                                                                       monkeypatch):
+    client, _, _ = served
+    before = tree_snapshot(root)
+    real = pools_module.write_atomic
+
+    def full_at_the_manifest(path, data):
+        if path.name == "manifest.json":
+            raise OSError(errno.ENOSPC, "injected")
+        return real(path, data)
+    monkeypatch.setattr(pools_module, "write_atomic", full_at_the_manifest)
+    response = await client.post("/grid_pool/add", data=form(pool_id, [("new.png", imagegen.png(seed=2))]))
+    assert await error_of(response, 507) == "disk_full"
+    assert tree_snapshot(root) == before, "no orphan generation keeps the new object"
+
+
 async def test_an_upload_failing_while_staged_leaves_no_temp_file(served, root, pool_id, monkeypatch):
     client, _, _ = served
     before = tree_snapshot(root)

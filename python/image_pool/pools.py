@@ -246,9 +246,14 @@ class Pools:
         (an edit in place, a bad block) leaves the other to recover from."""
         data = manifest.dumps()
         history = folder / "history"
-        write_atomic(history / f"{manifest.revision}.json", data)
+        generation = history / f"{manifest.revision}.json"
+        write_atomic(generation, data)
         final = folder / "manifest.json"
-        write_atomic(final, data)
+        try:
+            write_atomic(final, data)
+        except BaseException:
+            generation.unlink(missing_ok=True)  # never published: it must not keep a failed add's objects alive
+            raise
         stat = os.stat(final)
         self._remember(manifest.pool_id, (stat.st_ino, stat.st_mtime_ns, stat.st_size), manifest)
         self._prune_history(history, manifest.pool_id)
