@@ -20,7 +20,7 @@ sys.path[:0] = [str(PROJECT / "python"), str(PROJECT)]
 from bench.timing import Table, fmt_time  # noqa: E402
 from tests import imagegen  # noqa: E402
 from tests.server_process import running_server  # noqa: E402
-from tests.test_thumb_load import big_rgba_png, vm_peak_kb  # noqa: E402
+from tests.test_thumb_load import big_rgba_png, status_kb, vm_peak_kb  # noqa: E402
 
 BOUNDARY = "b0undary"
 
@@ -68,7 +68,8 @@ def thumbnails(table: Table, url: str, pid: int) -> None:
     reader.join()
     table.value(f"30 thumbnail requests at once, one {side}x{side} RGBA PNG",
                 f"{statuses}, {time.monotonic() - started:.1f} s, peak RSS +{(vm_peak_kb(pid) - before) / 1024:.0f} MB "
-                f"(decoded picture {side * side * 4 / 2**20:.0f} MB); GET /pools meanwhile {fmt_time(listing[0])}")
+                f"(decoded picture {side * side * 4 / 2**20:.0f} MB), RSS after {status_kb(pid, 'VmRSS') / 1024:.0f} MB; "
+                f"GET /pools meanwhile {fmt_time(listing[0])}")
 
 
 def many_fields(table: Table, url: str, pid: int) -> None:

@@ -61,8 +61,12 @@ async def test_thirty_askers_at_once_cause_one_render(client, pool_id, monkeypat
 
 
 def vm_peak_kb(pid: int) -> int:
+    return status_kb(pid, "VmHWM")
+
+
+def status_kb(pid: int, field: str) -> int:
     with open(f"/proc/{pid}/status") as f:
-        return next(int(line.split()[1]) for line in f if line.startswith("VmHWM:"))
+        return next(int(line.split()[1]) for line in f if line.startswith(f"{field}:"))
 
 
 @pytest.mark.slow
@@ -81,6 +85,7 @@ def test_thirty_askers_for_a_big_thumbnail_keep_memory_bounded(root, pool_id):
         with urllib.request.urlopen(request, timeout=120) as response:
             key = json.load(response)["slots"][0]["image"]
         before = vm_peak_kb(process.pid) / 1000
+        resident_before = status_kb(process.pid, "VmRSS") / 1000
 
         def ask(_):
             with urllib.request.urlopen(f"{url}/grid_pool/thumb/{key}?size=512", timeout=300) as r:
@@ -93,3 +98,5 @@ def test_thirty_askers_for_a_big_thumbnail_keep_memory_bounded(root, pool_id):
         # one render holds the decoded picture and a converted copy; thirty would need thirty
         assert growth < 3 * decoded_mb, (f"peak memory grew {growth:.0f} MB for a {decoded_mb:.0f} MB picture "
                                          f"({time.monotonic() - started:.1f} s)")
+        kept = status_kb(process.pid, "VmRSS") / 1000 - resident_before
+        assert kept < decoded_mb / 2, f"the server stays {kept:.0f} MB larger after the render"
