@@ -9,6 +9,7 @@ import re
 import numpy as np
 import pytest
 from PIL import Image
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 
 from image_pool.pools import Pools
@@ -404,3 +405,36 @@ def test_our_code_triggers_no_deprecation_warning(page, comfy):
     ours = [text for kind, text in page.console[before:] if kind == "warning" and
             re.search(r"selected_nodes|checkState|open_maskeditor|copyToClipspace|clipspace", text)]
     assert not ours, ours
+
+
+def test_the_properties_panel_lists_no_hidden_widget(browser, comfy, renderer):  # noqa: F811
+    """Where the frontend has a properties panel (1.5x), it shows `index` and not pool_id or slot_id."""
+    comfy.use_renderer(renderer == "vue")
+    comfy.post_json("/api/settings/Comfy.RightSidePanel.IsOpen", True)
+    context = browser.new_context(viewport={"width": 1400, "height": 860})
+    try:
+        page = context.new_page()
+        page.goto(comfy.url)
+        page.wait_for_function("() => window.app?.graph && window.LiteGraph?.createNode && app.extensionManager",
+                               timeout=60_000)
+        settle(page)
+        page.evaluate("""() => {
+            app.graph.clear();
+            const node = LiteGraph.createNode("ImagePoolGrid");
+            node.pos = [300, 150];
+            app.graph.add(node);
+            app.canvas.ds.offset = [0, 0];
+            app.canvas.selectNode(node);
+            app.canvas.setDirty(true, true);
+        }""")
+        try:  # until a panel lists the node's widgets; a frontend without one lists none in the page
+            page.wait_for_function("""() => [...document.querySelectorAll("*")].some(
+                (e) => e.childElementCount === 0 && e.textContent.trim() === "index")""", timeout=10_000)
+        except PlaywrightTimeout:
+            assert not page.evaluate("() => !!window.app.extensionManager?.setting?.get?.('Comfy.RightSidePanel.IsOpen')"
+                                     " && LiteGraph.vueNodesMode"), "a panel or Nodes 2.0 lists widgets in the page"
+        for hidden in ("pool_id", "slot_id"):
+            assert page.get_by_text(hidden, exact=True).count() == 0, f"{hidden} is shown"
+    finally:
+        comfy.post_json("/api/settings/Comfy.RightSidePanel.IsOpen", False)
+        context.close()
