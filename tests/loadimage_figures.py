@@ -78,12 +78,8 @@ def builtin(pools, slot):
     from image_pool import host
     from image_pool.decoded_cache import DecodedCache
     from image_pool.imaging import SlotDecoder
-    installed = host._decoder, host._name
-    host.install(None)
-    try:
+    with host.suspended():
         return SlotDecoder(DecodedCache()).load(pools.objects, slot)
-    finally:
-        host.install(*installed)
 
 
 def check(input_dir: Path) -> int:

@@ -62,6 +62,14 @@ def settle(page) -> None:
     }""", polling=100, timeout=60_000)
 
 
+@pytest.fixture
+def needs_grid(page):
+    """Skips where this frontend's renderer cannot host the grid: 1.27's early Nodes 2.0, where
+    test_early_nodes_2_says_in_the_node_that_it_cannot_host_the_grid checks the node's notice instead."""
+    if not page.hosts_grid:
+        pytest.skip("this frontend's early Nodes 2.0 mounts no DOM widget; the node says so instead (README)")
+
+
 def hosts_grid(page) -> bool:
     """Whether this frontend's renderer can host a DOM widget (1.27's early Nodes 2.0 could not)."""
     return page.evaluate("""() => {
@@ -123,9 +131,8 @@ def queued_slot_id(page) -> str:
     }""")
 
 
+@pytest.mark.usefixtures("needs_grid")
 def test_a_new_node_shows_a_usable_grid_and_a_click_selects(page, comfy):
-    if not page.hosts_grid:
-        pytest.skip("this frontend's Nodes 2.0 cannot host a DOM widget; the node says so instead (README)")
     pool_id, pools = add_pool_node(page, comfy, [imagegen.png(60, 80, seed=s) for s in range(3)])
     box = page.locator("image-pool").bounding_box()
     assert box["height"] >= 200 and box["width"] >= 300, f"a usable grid without resizing: {box}"
@@ -140,9 +147,8 @@ def test_a_new_node_shows_a_usable_grid_and_a_click_selects(page, comfy):
     page.screenshot(path=artifact(f"comfyui-node-{page.renderer}.png"))
 
 
+@pytest.mark.usefixtures("needs_grid")
 def test_paste_drop_and_add_images(page, comfy):
-    if not page.hosts_grid:
-        pytest.skip("no grid to add to in this frontend's early Nodes 2.0")
     pool_id, pools = add_pool_node(page, comfy, [imagegen.png(seed=1)])
     page.evaluate("""(data) => {
         app.canvas.selectNode(__poolNode);
@@ -173,9 +179,8 @@ def test_paste_drop_and_add_images(page, comfy):
     assert [s.name for s in pools.load(pool_id).slots] == ["0.png", "pasted.png", "dropped.png", "chosen.png"]
 
 
+@pytest.mark.usefixtures("needs_grid")
 def test_the_highlight_follows_index_and_control_after_generate(page, comfy):
-    if not page.hosts_grid:
-        pytest.skip("no grid to highlight in this frontend's early Nodes 2.0")
     add_pool_node(page, comfy, [imagegen.png(seed=s) for s in range(3)])
     page.evaluate("""() => {
         const index = __poolNode.widgets.find((w) => w.name === 'index');
@@ -234,9 +239,8 @@ def draw_stroke(page, canvas):
     page.mouse.up()
 
 
+@pytest.mark.usefixtures("needs_grid")
 def test_mask_editor_saves_for_its_slot_only_and_cancel_changes_nothing(page, comfy):
-    if not page.hosts_grid:
-        pytest.skip("no grid to open the editor from in this frontend's early Nodes 2.0")
     pool_id, pools = add_pool_node(page, comfy, [imagegen.png(120, 160, seed=s) for s in range(3)])
     tile(page, 0).click()  # another slot is selected: the mask must still go to the one the editor opened on
     expect(tile(page, 0)).to_have_attribute("aria-selected", "true")
@@ -286,9 +290,8 @@ def test_mask_editor_saves_for_its_slot_only_and_cancel_changes_nothing(page, co
     expect(editor_button(page, "save")).to_be_hidden(timeout=DEADLINE_MS)
 
 
+@pytest.mark.usefixtures("needs_grid")
 def test_save_and_reload_keep_every_value(page, comfy):
-    if not page.hosts_grid:
-        pytest.skip("no grid in this frontend's early Nodes 2.0")
     pool_id, pools = add_pool_node(page, comfy, [imagegen.png(seed=s) for s in range(2)])
     tile(page, 1).click()
     expect(tile(page, 1)).to_have_attribute("aria-selected", "true")
@@ -311,9 +314,8 @@ def test_save_and_reload_keep_every_value(page, comfy):
     expect(tile(page, 0)).to_have_attribute("aria-selected", "true")  # index 0 forces the first slot
 
 
+@pytest.mark.usefixtures("needs_grid")
 def test_example_workflow_loads_runs_clone_shares_and_detach_splits(page, comfy):
-    if not page.hosts_grid:
-        pytest.skip("no grid in this frontend's early Nodes 2.0")
     workflow = (PROJECT / "workflows" / "image_pool_example.json").read_text()
     saved_id = json.loads(workflow)["nodes"][0]["widgets_values"][2]
     pools = Pools(comfy.input_dir / "grid_pool")
@@ -356,9 +358,8 @@ def test_example_workflow_loads_runs_clone_shares_and_detach_splits(page, comfy)
     assert [s.image for s in pools.load(new_id).slots] == [s.image for s in pools.load(saved_id).slots]
 
 
+@pytest.mark.usefixtures("needs_grid")
 def test_a_server_error_becomes_a_comfyui_toast(page, comfy):
-    if not page.hosts_grid:
-        pytest.skip("no grid in this frontend's early Nodes 2.0")
     pool_id, pools = add_pool_node(page, comfy, [imagegen.png(seed=81), imagegen.png(seed=82)])
     page.evaluate("""() => {
         window.__toasts = [];
@@ -387,9 +388,8 @@ def test_early_nodes_2_says_in_the_node_that_it_cannot_host_the_grid(page, comfy
     expect(page.get_by_text("switch to the classic canvas", exact=False).first).to_be_visible(timeout=DEADLINE_MS)
 
 
+@pytest.mark.usefixtures("needs_grid")
 def test_our_code_triggers_no_deprecation_warning(page, comfy):
-    if not page.hosts_grid:
-        pytest.skip("no grid in this frontend's early Nodes 2.0")
     page.wait_for_timeout(1000)
     before = len(page.console)
     pool_id, _ = add_pool_node(page, comfy, [imagegen.png(seed=s) for s in range(2)])

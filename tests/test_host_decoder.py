@@ -86,3 +86,11 @@ def test_the_thumbnail_is_the_hosts_picture(pools, pool_id, mirrored):
     original = np.asarray(Image.open(io.BytesIO(data)).convert("RGB"), np.float32)
     to_host, to_builtin = np.abs(shown - original[:, ::-1]).mean(), np.abs(shown - original).mean()
     assert to_host < to_builtin / 3, (to_host, to_builtin)
+
+
+def test_suspended_uses_the_built_in_decoder_and_then_the_host_again(pools, pool_id, mirrored):
+    manifest, (slot_id,) = pools.add(pool_id, [imagegen.png(seed=8)])
+    path = pools.objects.path(manifest.slot(slot_id).image)
+    with host.suspended():
+        assert host.decode(path) is None and host.name() == "pillow"
+    assert host.decode(path) is not None and host.name() == "mirror-host"

@@ -10,6 +10,7 @@ makes them, or None when it cannot name that path (the built-in decoder is used 
 """
 
 import logging
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Callable
 
@@ -25,6 +26,17 @@ def install(decoder: Decoder | None, name: str = "pillow") -> None:
     """`name` tells derived files (thumbnails, editor copies) made by different decoders apart."""
     global _decoder, _name
     _decoder, _name = decoder, name if decoder else "pillow"
+
+
+@contextmanager
+def suspended():
+    """The built-in decoder for the duration, whatever host is installed (to compare the two)."""
+    installed = _decoder, _name
+    install(None)
+    try:
+        yield
+    finally:
+        install(*installed)
 
 
 def decode(path: Path):
