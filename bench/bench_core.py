@@ -5,6 +5,7 @@ IMAGE_POOL_COMFYUI; run.py starts this benchmark with IMAGE_POOL_COMFYUI_PYTHON.
 inside that ComfyUI (through its LoadImage). Without a ComfyUI, only the rows that need no LoadImage are measured.
 """
 
+import json
 import os
 import shutil
 import sys
@@ -18,8 +19,9 @@ from PIL import Image
 PROJECT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(PROJECT / "python"), str(PROJECT)]
 
-from bench.timing import Table, median_seconds  # noqa: E402
+from bench.timing import PAIRS, Table, cpu, fmt_time, interleaved, spread  # noqa: E402
 from image_pool import node  # noqa: E402
+from image_pool.atomic import write_atomic  # noqa: E402
 from image_pool.pools import Pools  # noqa: E402
 from image_pool.store import StoredObject  # noqa: E402
 
@@ -55,43 +57,70 @@ def photo_like(width: int, height: int, seed: int) -> Image.Image:
 
 
 def make_files(folder: Path) -> dict[str, Path]:
-    files = {"4K PNG": folder / "uhd.png", "1 MP JPEG": folder / "onemp.jpg"}
-    photo_like(3840, 2160, 1).save(files["4K PNG"], compress_level=6)
+    files = {"1 MP JPEG": folder / "onemp.jpg", "4K PNG": folder / "uhd.png", "24 MP JPEG": folder / "big.jpg"}
     photo_like(1280, 800, 2).save(files["1 MP JPEG"], quality=92)
+    photo_like(3840, 2160, 1).save(files["4K PNG"], compress_level=6)
+    photo_like(6000, 4000, 3).save(files["24 MP JPEG"], quality=92)
     return files
 
 
-def bench_file(table: Table, label: str, path: Path, pools: Pools, repeat: int, core: HostLoadImage | None) -> None:
+def bench_file(table: Table, label: str, path: Path, pools: Pools, core: HostLoadImage | None,
+               is_changed_target: float | None) -> None:
     pool_id = str(uuid.uuid4())
     pools.add(pool_id, [path])
-    fingerprint = lambda: node.fingerprint(-1, pool_id, "")  # noqa: E731
-    def forget_parsed():  # as after a change: neither the parsed manifest nor the fingerprint is remembered
-        node.pools_for().forget_parsed()
-        node.forget_fingerprints()
     run = lambda: node.ImagePoolGrid().load(-1, pool_id, "")  # noqa: E731
-    cold = median_seconds(run, repeat, setup=node.decoder.cache.clear)
-    if core is not None:
-        baseline_is_changed = median_seconds(lambda: core.is_changed(path), repeat)
-        ours_fp = median_seconds(fingerprint, repeat, setup=forget_parsed)
-        table.ratio(f"{label}: fingerprint (manifest parsed) vs LoadImage.IS_CHANGED", ours_fp, baseline_is_changed,
-                    "≥ 50x on the 4K PNG")
-        baseline_decode = median_seconds(lambda: core.load_image(path), repeat)
-        table.ratio(f"{label}: execute cold vs LoadImage decode", cold, baseline_decode, "cold ≤ 1.05x baseline")
-    run()
-    warm = median_seconds(run, repeat * 5)
-    table.ratio(f"{label}: execute warm (LRU hit) vs cold", warm, cold, "≥ 100x")
+    clear = node.decoder.cache.clear
+    if core is None:
+        table.value(f"{label}: execute cold", f"{fmt_time(interleaved(run, run, setup=clear).ours[0])} "
+                    "(no LoadImage to compare with)")
+    else:
+        def forget_parsed():  # as after a change: neither the parsed manifest nor the fingerprint is remembered
+            node.pools_for().forget_parsed()
+            node.forget_fingerprints()
+        fingerprint = interleaved(lambda: node.fingerprint(-1, pool_id, ""), lambda: core.is_changed(path),
+                                  setup=forget_parsed)
+        if is_changed_target:
+            table.speedup(f"{label}: fingerprint (manifest parsed) vs LoadImage.IS_CHANGED", fingerprint,
+                          is_changed_target, "IS_CHANGED")
+        else:
+            table.value(f"{label}: fingerprint (manifest parsed) vs LoadImage.IS_CHANGED",
+                        f"{1 / fingerprint.ratio:,.0f}x faster")
+        host_decode = lambda: core.load_image(path)  # noqa: E731
+        table.target(f"{label}: execute cold", interleaved(run, host_decode, setup=clear), 1.05, "LoadImage")
+        table.target(f"{label}: execute cold, process CPU time", interleaved(
+            lambda: (run(), node.decoder.cache.settle()), host_decode, setup=clear, measure=cpu), 1.2, "LoadImage")
+    ordinary = run()[0].clone()  # the cache now holds the image; `ordinary` is a plain tensor of the same values
+    def settle():  # the spare made after the last hit is ready, as when a user switches slots; caches cold for both
+        node.decoder.cache.settle()
+        flush_cpu_caches()
+    table.target(f"{label}: warm hit, then a full read", interleaved(
+        lambda: run()[0].sum(), ordinary.sum, setup=settle, baseline_setup=flush_cpu_caches), 1.5,
+        "the read of a plain tensor")
+    table.target(f"{label}: warm hit, then an in-place write", interleaved(
+        lambda: run()[0].mul_(0.5), lambda: ordinary.clone().mul_(0.5), setup=settle,
+        baseline_setup=flush_cpu_caches), 1.2, "clone() + the write")
+    back_to_back = interleaved(lambda: run()[0].sum(), ordinary.sum, setup=flush_cpu_caches,
+                               baseline_setup=flush_cpu_caches)
+    table.value(f"{label}: hits back to back (no spare ready yet), then a full read",
+                f"{spread(back_to_back.ours)} vs {spread(back_to_back.baseline)}: {back_to_back.ratio:.2f}x")
 
     copy_target = path.parent / "copy.bin"
-    plain_copy = median_seconds(lambda: shutil.copyfile(path, copy_target), repeat)
-
     def fresh_add():
-        # new bytes every time (a PNG text chunk), so the store really writes an object
+        # new bytes every time (a trailing byte), so the store really writes an object
         fresh_add.n += 1
         pools.objects.put_file(variant(path, fresh_add.n))
     fresh_add.n = 0
-    add = median_seconds(fresh_add, max(3, repeat // 2))
-    table.ratio(f"{label}: add (hash, validate, durable write) vs plain copy", add, plain_copy,
-                "reported (add decodes the image to refuse damaged files)")
+    add = interleaved(fresh_add, lambda: shutil.copyfile(path, copy_target), 3)
+    table.value(f"{label}: add (hash, validate, durable write)", f"{spread(add.ours)} vs {spread(add.baseline)} for "
+                f"a plain copy ({add.ratio:.1f}x: add decodes the image to refuse damaged files)")
+
+
+_SCRATCH = np.ones(64 << 20, np.uint8)
+
+
+def flush_cpu_caches() -> None:
+    """Read 64 MB of something else, so neither tensor compared is still in the CPU's caches from its last run."""
+    _SCRATCH.sum()
 
 
 def variant(path: Path, n: int) -> Path:
@@ -103,20 +132,39 @@ def variant(path: Path, n: int) -> Path:
     return out
 
 
+def changed_elsewhere(pools: Pools, pool_id: str) -> None:
+    """What another process (the server) does to the pool: a new generation with one label changed."""
+    path = pools.pool_dir(pool_id) / "manifest.json"
+    data = json.loads(path.read_bytes())
+    changed_elsewhere.n += 1
+    data["slots"][changed_elsewhere.n % len(data["slots"])]["label"] = f"changed {changed_elsewhere.n}"
+    write_atomic(path, json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode())
+
+
+changed_elsewhere.n = 0
+
+
 def bench_pool_sizes(table: Table, pools: Pools, key_source: Path) -> None:
     stored = pools.objects.put_file(key_source)
+    unchanged = {}
     for size in (10, 1_000, 10_000):
         pool_id = str(uuid.uuid4())
-        pools.add_objects(pool_id, [StoredObject(stored.key, stored.info, False)] * size)
-        run = lambda: node.fingerprint(-1, pool_id, "")  # noqa: E731
-        parsed = median_seconds(run, 9, setup=lambda: (node.pools_for().forget_parsed(), node.forget_fingerprints()))
-        unchanged = median_seconds(run, 9)
-        table.value(f"fingerprint, pool of {size:,} slots", f"{parsed * 1e3:.2f} ms after a change, "
-                    f"{unchanged * 1e3:.2f} ms when unchanged", "flat in image size")
+        pools.add_objects(pool_id, [StoredObject(stored.key, stored.info, False)] * size,
+                          labels=[f"a caption of some length, number {i}" for i in range(size)])
+        fingerprint = lambda: node.fingerprint(-1, pool_id, "")  # noqa: E731
+        fingerprint()
+        unchanged[size] = fingerprint
+        if size >= 1_000:
+            path = pools.pool_dir(pool_id) / "manifest.json"
+            table.target(f"fingerprint after another process changed a {size:,}-slot pool", interleaved(
+                fingerprint, lambda: json.loads(path.read_bytes()), 9,
+                setup=lambda: changed_elsewhere(pools, pool_id)), 1.5, "json.loads of the manifest")
+    table.target("fingerprint of an unchanged pool: 10,000 slots vs 10", interleaved(
+        unchanged[10_000], unchanged[10], 51), 2, "10 slots")
 
 
-def main(repeat: int = 7) -> Table:
-    table = Table("Core: node and store (python bench/run.py core)")
+def main(pairs: int = PAIRS) -> Table:
+    table = Table("Core: node and store", "python bench/run.py core")
     with tempfile.TemporaryDirectory(prefix="image-pool-bench-") as tmp:
         folder = Path(tmp)
         core = HostLoadImage(folder) if os.environ.get("IMAGE_POOL_COMFYUI") else None
@@ -126,8 +174,12 @@ def main(repeat: int = 7) -> Table:
         pools = Pools(folder / "store")
         files = make_files(folder)
         for label, path in files.items():
-            bench_file(table, label, path, pools, repeat, core)
+            bench_file(table, label, path, pools, core, 50 if label == "4K PNG" else None)
         bench_pool_sizes(table, pools, files["1 MP JPEG"])
+        stats = node.decoder.cache.stats()
+        table.value("decoded cache after the run", f"{stats.bytes / 2**20:,.0f} MiB in {stats.entries} entries "
+                    f"({stats.shared_bytes / 2**20:,.0f} MiB of it shared memory, outside the process's RSS), "
+                    f"limit {stats.max_bytes / 2**20:,.0f} MiB")
         table.value("file sizes", ", ".join(f"{k} {v.stat().st_size / 1e6:.1f} MB" for k, v in files.items()))
     return table
 

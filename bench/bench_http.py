@@ -1,92 +1,145 @@
-"""HTTP benchmark: list and one mutation on a 1,000-slot pool, against a bare aiohttp handler that
-returns the same JSON, both served on loopback in the same run."""
+"""HTTP benchmark on loopback, at 1,000 and 10,000 slots:
+- `list` against a bare aiohttp handler returning the same bytes;
+- a mutation (`label`) against the durability floor: the manifest's bytes written as the mutation writes them, twice
+  (the history generation and manifest.json), each to a temp file, fsynced, renamed, and its folder fsynced (what
+  makes a rename durable). The floor without the folder fsyncs is printed too.
+Both servers run on one event loop in a background thread; the client is a plain keep-alive http.client connection,
+the same for both, and ours and the baseline are timed in turns."""
 
 import asyncio
+import http.client
 import json
+import os
 import sys
 import tempfile
-import time
+import threading
 import uuid
 from pathlib import Path
 
-import aiohttp
 from aiohttp import web
 
 PROJECT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(PROJECT / "python"), str(PROJECT)]
 
-from bench.timing import Table  # noqa: E402
+from bench.timing import Table, interleaved  # noqa: E402
+from image_pool.atomic import fsync_dir  # noqa: E402
 from image_pool.pools import Pools  # noqa: E402
 from image_pool.server import make_app  # noqa: E402
 from image_pool.store import StoredObject  # noqa: E402
 from tests import imagegen  # noqa: E402
 
-SLOTS = 1_000
+PAIRS = 31
 
 
-async def start(app: web.Application) -> tuple[web.AppRunner, str]:
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    host, port = runner.addresses[0][:2]
-    return runner, f"http://{host}:{port}"
+class Servers:
+    """Our app and a bare app, served on loopback from one event loop in a thread."""
 
+    def __init__(self, root: Path, bare_body: dict[str, bytes]):
+        self.root = root
+        self.bare_body = bare_body
+        self.ready = threading.Event()
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self._serve, daemon=True)
 
-async def median_latency(session: aiohttp.ClientSession, make_request, repeat: int) -> float:
-    times = []
-    for i in range(repeat):
-        start = time.perf_counter()
-        async with make_request(i) as response:
-            await response.read()
-            assert response.status == 200, response.status
-        times.append(time.perf_counter() - start)
-    return sorted(times)[len(times) // 2]
+    async def _start(self, app: web.Application) -> tuple[web.AppRunner, int]:
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        return runner, runner.addresses[0][1]
 
-
-async def run(table: Table, repeat: int) -> None:
-    with tempfile.TemporaryDirectory(prefix="image-pool-bench-http-") as tmp:
-        root = Path(tmp)
-        pools = Pools(root)
-        pool_id = str(uuid.uuid4())
-        stored = pools.objects.put_bytes(imagegen.png())
-        manifest, slot_ids = pools.add_objects(pool_id, [StoredObject(stored.key, stored.info, False)] * SLOTS)
-        body = json.dumps(manifest.to_json()).encode()
+    def _serve(self) -> None:
+        asyncio.set_event_loop(self.loop)
 
         async def bare(request):
-            return web.Response(body=body, content_type="application/json")
+            return web.Response(body=self.bare_body[request.query["pool_id"]], content_type="application/json")
         bare_app = web.Application()
         bare_app.router.add_get("/bare", bare)
-        bare_app.router.add_post("/bare", bare)
+        self.runners = []
+        for name, app in (("ours", make_app(self.root)), ("bare", bare_app)):
+            runner, port = self.loop.run_until_complete(self._start(app))
+            self.runners.append(runner)
+            setattr(self, f"{name}_port", port)
+        self.ready.set()
+        self.loop.run_forever()
 
-        ours_runner, ours = await start(make_app(root))
-        bare_runner, bare_url = await start(bare_app)
-        try:
-            async with aiohttp.ClientSession() as session:
-                for _ in range(5):  # warm both up
-                    await (await session.get(f"{bare_url}/bare")).read()
-                    await (await session.get(f"{ours}/grid_pool/list", params={"pool_id": pool_id})).read()
-                baseline_get = await median_latency(session, lambda i: session.get(f"{bare_url}/bare"), repeat)
-                ours_get = await median_latency(
-                    session, lambda i: session.get(f"{ours}/grid_pool/list", params={"pool_id": pool_id}), repeat)
-                table.ratio(f"list, {SLOTS:,}-slot pool vs bare handler with the same JSON", ours_get, baseline_get,
-                            "reported")
-                baseline_post = await median_latency(
-                    session, lambda i: session.post(f"{bare_url}/bare", json={"label": str(i)}), repeat)
-                ours_post = await median_latency(
-                    session, lambda i: session.post(f"{ours}/grid_pool/label", json={
-                        "pool_id": pool_id, "slot": slot_ids[i % SLOTS], "label": f"label {i}"}), repeat)
-                table.ratio(f"label (locked, fsynced generation), {SLOTS:,}-slot pool vs bare handler", ours_post,
-                            baseline_post, "reported")
-        finally:
-            await ours_runner.cleanup()
-            await bare_runner.cleanup()
-        table.value("manifest size", f"{len(body) / 1024:.0f} KiB for {SLOTS:,} slots")
+    def __enter__(self):
+        self.thread.start()
+        self.ready.wait(30)
+        return self
+
+    def __exit__(self, *exc):
+        for runner in self.runners:
+            asyncio.run_coroutine_threadsafe(runner.cleanup(), self.loop).result(30)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(30)
 
 
-def main(repeat: int = 51) -> Table:
-    table = Table("HTTP API on loopback (python bench/run.py http)")
-    asyncio.run(run(table, repeat))
+def requester(port: int):
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+
+    def request(method: str, path: str, body: dict | None = None) -> bytes:
+        data = json.dumps(body).encode() if body is not None else None
+        connection.request(method, path, body=data, headers={"Content-Type": "application/json"} if data else {})
+        response = connection.getresponse()
+        payload = response.read()
+        assert response.status == 200, (response.status, payload[:200])
+        return payload
+    return request
+
+
+def floor(folder: Path, data: bytes, fsync_folders: bool):
+    """Write `data` as a mutation does: into history/, then over manifest.json."""
+    history = folder / "history"
+    history.mkdir(parents=True, exist_ok=True)
+
+    def write_twice():
+        for target in (history / "1.json", folder / "manifest.json"):
+            temp = target.parent / f".tmp-{target.name}"
+            with open(temp, "wb") as f:
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(temp, target)
+            if fsync_folders:
+                fsync_dir(target.parent)
+    return write_twice
+
+
+def main() -> Table:
+    table = Table("HTTP API on loopback", "python bench/run.py http")
+    with tempfile.TemporaryDirectory(prefix="image-pool-bench-http-") as tmp:
+        root = Path(tmp) / "store"
+        pools = Pools(root)
+        stored = pools.objects.put_bytes(imagegen.png())
+        made = {}
+        for slots in (1_000, 10_000):
+            pool_id = str(uuid.uuid4())
+            manifest, slot_ids = pools.add_objects(pool_id, [StoredObject(stored.key, stored.info, False)] * slots,
+                                                   labels=[f"a caption of some length, number {i}"
+                                                           for i in range(slots)])
+            made[slots] = (pool_id, slot_ids)
+        bodies = {pool_id: (pools.pool_dir(pool_id) / "manifest.json").read_bytes() for pool_id, _ in made.values()}
+        with Servers(root, bodies) as servers:
+            ours, bare = requester(servers.ours_port), requester(servers.bare_port)
+            for slots, (pool_id, slot_ids) in made.items():
+                listed = ours("GET", f"/grid_pool/list?pool_id={pool_id}")
+                assert json.loads(listed) == json.loads(bodies[pool_id]), "the bare handler returns the same JSON"
+                table.target(f"list, {slots:,} slots", interleaved(
+                    lambda: ours("GET", f"/grid_pool/list?pool_id={pool_id}"),
+                    lambda: bare("GET", f"/bare?pool_id={pool_id}"), PAIRS), 2, "bare handler, same bytes")
+
+                n = iter(range(10**9))
+                data = (pools.pool_dir(pool_id) / "manifest.json").read_bytes()
+                label = lambda: ours("POST", "/grid_pool/label", {  # noqa: E731
+                    "pool_id": pool_id, "slot": slot_ids[next(n) % slots], "label": f"label {next(n)}"})
+                scratch = Path(tmp) / f"floor-{slots}"
+                table.target(f"label, {slots:,} slots", interleaved(label, floor(scratch, data, True), PAIRS), 2,
+                             "durability floor")
+                literal = interleaved(label, floor(scratch, data, False), PAIRS)
+                table.value(f"label, {slots:,} slots, against the floor without folder fsyncs",
+                            f"{literal.ratio:.2f}x (a rename is durable only once its folder is fsynced)")
+            table.value("manifest sizes", ", ".join(f"{len(b) / 1024:,.0f} KiB" for b in bodies.values()))
     return table
 
 

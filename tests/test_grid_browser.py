@@ -161,6 +161,34 @@ def test_dropped_files_are_added(page, pool):
     assert [s.name for s in pools.load(pool_id).slots][-2:] == ["dropped.png", "dropped.webp"]
 
 
+def test_many_files_go_in_one_request_in_order_with_a_progress_bar_each(page, pool):
+    url, pools, pool_id, _ = pool
+    open_pool(page, url, pool_id, 3)
+    requests = []
+    page.on("request", lambda r: requests.append(r) if r.url.endswith("/grid_pool/add") else None)
+    names = [f"batch-{i}.png" for i in range(12)]
+    drop_files(page, [(name, "image/png", imagegen.png(seed=100 + i)) for i, name in enumerate(names)])
+    expect(tiles(page)).to_have_count(15)
+    expect(page.locator("image-pool .upload")).to_have_count(0)
+    assert len(requests) == 1, "one request, one manifest write, for twelve files"
+    manifest = pools.load(pool_id)
+    assert [s.name for s in manifest.slots][3:] == names
+    assert manifest.revision == 2, "the pool was written once for the whole batch"
+
+
+def test_a_bad_file_in_a_batch_fails_alone_and_the_others_are_added(page, pool):
+    url, pools, pool_id, _ = pool
+    open_pool(page, url, pool_id, 3)
+    drop_files(page, [("good-1.png", "image/png", imagegen.png(seed=31)),
+                      ("broken.png", "image/png", b"\x89PNG\r\n\x1a\n not really a picture"),
+                      ("good-2.png", "image/png", imagegen.png(seed=32))])
+    expect(tiles(page)).to_have_count(5)
+    failed = page.locator("image-pool .upload.failed")
+    expect(failed).to_have_count(1)
+    expect(failed).to_contain_text("broken.png")
+    assert [s.name for s in pools.load(pool_id).slots][3:] == ["good-1.png", "good-2.png"]
+
+
 def test_pasted_image_is_added(page, pool):
     url, pools, pool_id, _ = pool
     open_pool(page, url, pool_id, 3)

@@ -125,8 +125,39 @@ def test_outputs_do_not_alias_the_cache(pools, pool_id, decoder):
         assert torch.equal(image2, expected_image) and torch.equal(mask2, expected_mask)
 
 
+@pytest.mark.parametrize("spares_ready", [True, False], ids=["spare", "copy-on-write mapping"])
+def test_every_hit_is_independent_of_the_others_and_of_the_cache(pools, pool_id, decoder, spares_ready):
+    """Hits hand out a spare copy made in the background, or a copy-on-write mapping when none is ready yet: a
+    write into one hand-out reaches neither the cache nor any other hand-out, before or after it."""
+    manifest, (slot_id,) = pools.add(pool_id, [imagegen.png(mode="RGBA", height=600, width=800)])
+    slot = manifest.slot(slot_id)
+    expected, _ = decoder.load(pools.objects, slot)
+    expected = expected.clone()
+    handed = []
+    for i in range(4):
+        if spares_ready:
+            decoder.cache.settle()
+        image, mask = decoder.load(pools.objects, slot)
+        assert torch.equal(image, expected)
+        handed.append(image)
+        image.fill_(i)
+        mask.fill_(i)
+    assert [float(t[0, 0, 0, 0]) for t in handed] == [0.0, 1.0, 2.0, 3.0], "no two hand-outs share memory"
+    assert decoder.cache.hits >= 4
+
+
+def test_the_cache_counts_its_shared_memory_and_room_for_spares(pools, pool_id, decoder):
+    manifest, (slot_id,) = pools.add(pool_id, [imagegen.png(height=600, width=800)])
+    decoder.load(pools.objects, manifest.slot(slot_id))
+    stats = decoder.cache.stats()
+    image_bytes = 600 * 800 * 3 * 4
+    assert stats.shared_bytes == image_bytes, "the image lives in shared memory, outside RSS"
+    assert stats.bytes == 2 * image_bytes == decoder.cache.bytes, "counted with room for its spare"
+    assert "shared memory" in stats.describe() and "of 1,024 MiB" in stats.describe()
+
+
 def test_cache_evicts_by_bytes(pools, pool_id):
-    entry = 600 * 800 * 4 * (3 + 1)  # image + alpha mask of one 800x600 RGBA picture
+    entry = 2 * 600 * 800 * 4 * (3 + 1)  # image + alpha mask of one 800x600 RGBA picture, each with room for a spare
     decoder = SlotDecoder(DecodedCache(max_bytes=int(entry * 2.5)))
     manifest, ids = pools.add(pool_id, [imagegen.png(mode="RGBA", height=600, width=800, seed=s) for s in range(4)])
     for slot in manifest.slots:

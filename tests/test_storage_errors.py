@@ -3,14 +3,16 @@ file, no half-written manifest). On a real small file system where the machine a
 failure injected at each write everywhere else."""
 
 import errno
+import os
 import subprocess
 import sys
+from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
-from image_pool import pools as pools_module, thumbs
+from image_pool import atomic, pools as pools_module, thumbs
 from image_pool.cli import main
 from image_pool.maintenance import fsck
 from image_pool.pools import Pools
@@ -100,7 +102,7 @@ async def test_a_manifest_write_failing_takes_back_the_new_object(served, root, 
                                                                   name):
     client, _, _ = served
     before = tree_snapshot(root)
-    monkeypatch.setattr(pools_module, "write_atomic", fail_with(code))
+    monkeypatch.setattr(pools_module, "write_atomic_each", fail_with(code))
     response = await client.post("/grid_pool/add", data=form(pool_id, [("new.png", imagegen.png(seed=2))]))
     assert await error_of(response, status) == name
     assert tree_snapshot(root) == before
@@ -110,13 +112,13 @@ async def test_a_manifest_write_failing_after_its_generation_was_written_leaves_
                                                                                        monkeypatch):
     client, _, _ = served
     before = tree_snapshot(root)
-    real = pools_module.write_atomic
+    real = os.replace
 
-    def full_at_the_manifest(path, data):
-        if path.name == "manifest.json":
+    def full_at_the_manifest(source, target):  # the generation is already renamed into history/ by then
+        if Path(target).name == "manifest.json":
             raise OSError(errno.ENOSPC, "injected")
-        return real(path, data)
-    monkeypatch.setattr(pools_module, "write_atomic", full_at_the_manifest)
+        return real(source, target)
+    monkeypatch.setattr(atomic.os, "replace", full_at_the_manifest)
     response = await client.post("/grid_pool/add", data=form(pool_id, [("new.png", imagegen.png(seed=2))]))
     assert await error_of(response, 507) == "disk_full"
     assert tree_snapshot(root) == before, "no orphan generation keeps the new object"
@@ -134,7 +136,7 @@ async def test_an_upload_failing_while_staged_leaves_no_temp_file(served, root, 
 async def test_a_mask_write_failing_changes_nothing(served, root, pool_id, monkeypatch):
     client, slot, _ = served
     before = tree_snapshot(root)
-    monkeypatch.setattr(pools_module, "write_atomic", fail_with(errno.ENOSPC))
+    monkeypatch.setattr(pools_module, "write_atomic_each", fail_with(errno.ENOSPC))
     mask = imagegen.encode(__import__("PIL.Image").Image.fromarray(np.full((24, 32), 255, np.uint8), "L"), "PNG")
     data = form(pool_id, slot=slot)
     data.add_field("mask", mask, filename="mask.png")
@@ -150,7 +152,7 @@ async def test_a_thumbnail_that_cannot_be_written_is_a_clear_error(served, monke
 
 def test_the_cli_says_the_disk_is_full(root, pool_id, write, monkeypatch, capsys):
     Pools(root).add(pool_id, [imagegen.png(seed=4)])
-    monkeypatch.setattr(pools_module, "write_atomic", fail_with(errno.ENOSPC))
+    monkeypatch.setattr(pools_module, "write_atomic_each", fail_with(errno.ENOSPC))
     before = tree_snapshot(root)
     assert main(["add", pool_id, str(write("a.png", imagegen.png(seed=5))), "--root", str(root), "-q"]) == 1
     assert "disk holding the image store is full" in capsys.readouterr().err

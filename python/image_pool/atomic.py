@@ -23,18 +23,32 @@ def temp_path_beside(path: Path) -> Path:
 
 def write_atomic(path: Path, data: bytes) -> None:
     """Replace `path` with `data` so that a reader sees the old or the new file, never a part."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = temp_path_beside(path)
+    write_atomic_each([path], data)
+
+
+def write_atomic_each(paths: list[Path], data: bytes) -> None:
+    """write_atomic(path, data) for each path, in order, with the syncs gathered: every temp file is written and
+    fsynced, then each is renamed into place, then each folder is fsynced once. A journaling file system commits the
+    renames of both folders with the first folder fsync, so the second costs next to nothing. If anything fails,
+    the temp files are removed (renames already done stay: each file is whole, old or new)."""
+    temps = []
     try:
-        with open(tmp, "xb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
+        for path in paths:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = temp_path_beside(path)
+            temps.append(tmp)
+            with open(tmp, "xb") as f:
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+        for tmp, path in zip(temps, paths):
+            os.replace(tmp, path)
     except BaseException:
-        tmp.unlink(missing_ok=True)
+        for tmp in temps:
+            tmp.unlink(missing_ok=True)
         raise
-    fsync_dir(path.parent)
+    for folder in dict.fromkeys(path.parent for path in paths):
+        fsync_dir(folder)
 
 
 def publish_once(tmp: Path, final: Path) -> bool:

@@ -1,28 +1,29 @@
-"""Float32 buffers handed out as copy-on-write tensors.
+"""Decoded tensors kept apart from the tensors handed out, so that a node writing into its input in place cannot
+change what the next run gets.
 
-A cached decode lives in an anonymous memory file. Every tensor handed to ComfyUI is a fresh private
-mapping of it: creating one costs a system call, not a copy of 100 MB, and a downstream node that
-writes into its input in place gets its own pages (the kernel copies them on write) instead of
-corrupting the cache. Small buffers are simply cloned; that is cheaper than a mapping.
+A kept float32 tensor of 1 MiB or more lives in an anonymous memory file (shared memory: the cache counts it, the
+process's RSS does not show it). It is handed out as a spare: a private copy made ahead of time on a background
+thread, which reads and writes at the speed of any ordinary tensor. A new spare is made after each hand-out; a hit
+that comes before it is ready copies the file on the spot. (A copy-on-write mapping of the file would hand out for
+free, but torch writing into one from several threads faults so slowly that the first in-place write costs up to
+nine times a clone and a write.) Smaller tensors are kept as ordinary tensors and handed out as clones.
 
-Writing fresh shared-memory pages costs more than ordinary memory (about 4 ms per 12 MB here), so a
-miss computes its output into ordinary memory and hands that out at once, while one background
-thread fills the cache's copy from the same, never-shared input.
+Writing into the memory file goes through pwrite: on the machines measured, faulting in fresh shared pages through
+a mapping costs twice as much as letting the kernel copy into them.
 """
 
 import mmap
 import os
 import tempfile
-from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Callable
+import threading
+from concurrent.futures import CancelledError, Future, ThreadPoolExecutor
 
 import numpy as np
 import torch
 
 MAPPED_MIN_BYTES = 1 << 20
-Compute = Callable[[np.ndarray], None]  # writes the values into the float32 array it is given
 
-_filler = ThreadPoolExecutor(max_workers=1, thread_name_prefix="image-pool-cache")
+_spares = ThreadPoolExecutor(max_workers=1, thread_name_prefix="image-pool-spare")
 
 
 def _anonymous_file(nbytes: int) -> int:
@@ -38,94 +39,149 @@ def _anonymous_file(nbytes: int) -> int:
     return fd
 
 
-def _compute_into(shape: tuple[int, ...], compute: Compute) -> torch.Tensor:
-    out = torch.empty(shape, dtype=torch.float32)
-    compute(out.numpy())
-    return out
+def _bytes_of(tensor: torch.Tensor) -> memoryview:
+    return memoryview(tensor.numpy()).cast("B")
+
+
+def _write_all(fd: int, data: memoryview) -> None:
+    if not hasattr(os, "pwrite"):  # Windows
+        with mmap.mmap(fd, len(data)) as shared:
+            shared[:] = data
+        return
+    done = 0
+    while done < len(data):
+        done += os.pwrite(fd, data[done:], done)
+
+
+def _read_all(fd: int, into: memoryview) -> None:
+    if not hasattr(os, "preadv"):  # Windows
+        with mmap.mmap(fd, len(into), access=mmap.ACCESS_READ) as shared:
+            into[:] = shared
+        return
+    done = 0
+    while done < len(into):
+        read = os.preadv(fd, [into[done:]], done)
+        if read <= 0:
+            raise OSError("the decoded cache's memory file is shorter than its tensor")
+        done += read
 
 
 class Buffer:
-    """An immutable float32 array of a fixed shape that hands out independent tensors of itself."""
+    """An immutable float32 tensor's values that hands out independent tensors of themselves."""
 
-    def __init__(self, shape: tuple[int, ...], compute: Compute, background: bool = True):
-        self.shape = tuple(shape)
-        self.nbytes = int(np.prod(self.shape)) * 4
+    def __init__(self, tensor: torch.Tensor):
+        tensor = tensor.detach().contiguous()
+        self.shape = tuple(tensor.shape)
+        self.nbytes = tensor.numel() * 4
         self.mapped = self.nbytes >= MAPPED_MIN_BYTES
         self._fd: int | None = None
-        self._tensor: torch.Tensor | None = None
-        self._filled: Future | None = None
+        self._small: torch.Tensor | None = None
+        self._spare: torch.Tensor | None = None
+        self._making: Future | None = None
+        self._lock = threading.Lock()
         if not self.mapped:
-            self._tensor = _compute_into(self.shape, compute)
+            self._small = tensor.clone()
             return
         self._fd = _anonymous_file(self.nbytes)
-        if background:
-            self._filled = _filler.submit(self._fill, compute)
-        else:
-            self._fill(compute)
-
-    @classmethod
-    def with_first_tensor(cls, shape: tuple[int, ...], compute: Compute) -> tuple["Buffer", torch.Tensor]:
-        """A buffer, and a tensor of the same values to hand out now, without waiting for the buffer."""
-        first = _compute_into(tuple(shape), compute)
-        return cls(shape, compute), first
-
-    def _fill(self, compute: Compute) -> None:
-        shared = mmap.mmap(self._fd, self.nbytes)
         try:
-            array = np.frombuffer(shared, dtype=np.float32).reshape(self.shape)
-            compute(array)
-            del array
-        finally:
-            shared.close()
+            _write_all(self._fd, _bytes_of(tensor))
+        except BaseException:
+            os.close(self._fd)
+            raise
+        self._make_spare()
 
-    def _wait(self) -> None:
-        if self._filled is not None:
-            self._filled.result()
-            self._filled = None
+    @property
+    def footprint(self) -> int:
+        """What the cache counts for it: the shared copy, and room for one spare."""
+        return self.nbytes * 2 if self.mapped else self.nbytes
+
+    @property
+    def shared_bytes(self) -> int:
+        return self.nbytes if self.mapped else 0
+
+    def _make_spare(self) -> None:
+        """Called with the lock held (or from the constructor)."""
+        if self._making is None and self._spare is None and self._fd is not None:
+            self._making = _spares.submit(self._spare_from_file)
+
+    def _copy(self) -> torch.Tensor | None:
+        """A private copy of the file, or None once the buffer is closed."""
+        with self._lock:
+            if self._fd is None:
+                return None
+            fd = os.dup(self._fd)  # its own descriptor: close() may run meanwhile
+        try:
+            copy = torch.empty(self.shape, dtype=torch.float32)
+            _read_all(fd, _bytes_of(copy))
+            return copy
+        finally:
+            os.close(fd)
+
+    def _spare_from_file(self) -> None:
+        spare = None
+        try:
+            spare = self._copy()
+        finally:
+            with self._lock:
+                self._making = None
+                if self._fd is not None:
+                    self._spare = spare
+
+    def settle(self) -> None:
+        """Wait for the spare being made, if any."""
+        making = self._making
+        if making is not None:
+            try:
+                making.result()
+            except CancelledError:
+                pass
 
     def tensor(self) -> torch.Tensor:
-        """A tensor with the buffer's contents that shares nothing writable with the buffer."""
+        """A tensor with the values that shares nothing writable with the buffer."""
         if not self.mapped:
-            return self._tensor.clone()
-        self._wait()
-        private = mmap.mmap(self._fd, self.nbytes, access=mmap.ACCESS_COPY)
-        return torch.frombuffer(private, dtype=torch.float32).view(self.shape)
+            return self._small.clone()
+        with self._lock:
+            spare, self._spare = self._spare, None
+            self._make_spare()
+        return spare if spare is not None else self._copy()
 
     def close(self) -> None:
-        """Release the cache's hold; tensors already handed out keep their own mapping."""
-        try:
-            self._wait()
-        except Exception:  # a failed fill has nothing more to release than the descriptor
-            pass
-        if self._fd is not None:
-            os.close(self._fd)
-            self._fd = None
-        self._tensor = None
+        """Release the cache's hold; tensors already handed out keep their own memory."""
+        making = self._making
+        if making is not None:
+            making.cancel()
+        with self._lock:
+            if self._fd is not None:
+                os.close(self._fd)
+                self._fd = None
+            self._small = self._spare = None
 
 
 class Held:
     """A host's tensor of another dtype or device, kept as it is and handed out as clones."""
 
     mapped = False
+    shared_bytes = 0
 
     def __init__(self, tensor: torch.Tensor):
         self._tensor = tensor
-        self.nbytes = tensor.numel() * tensor.element_size()
+        self.nbytes = self.footprint = tensor.numel() * tensor.element_size()
 
     def tensor(self) -> torch.Tensor:
         return self._tensor.clone()
+
+    def settle(self) -> None:
+        pass
 
     def close(self) -> None:
         self._tensor = None
 
 
 def keep(tensor: torch.Tensor) -> "tuple[Buffer | Held, torch.Tensor]":
-    """A host's fresh tensor: handed out as it is, and kept for the cache. A float32 CPU tensor is copied into a
-    buffer before it is handed out (the caller may write into it at once)."""
+    """A fresh tensor (the host's, or the built-in decoder's): handed out as it is, and copied for the cache before
+    it is handed out (the caller may write into it at once)."""
     if tensor.dtype == torch.float32 and tensor.device.type == "cpu":
-        values = tensor.contiguous().numpy()
-        return Buffer(tuple(tensor.shape), lambda out: np.copyto(out, values.reshape(out.shape)),
-                      background=False), tensor
+        return Buffer(tensor), tensor
     return Held(tensor.clone()), tensor
 
 

@@ -1,21 +1,42 @@
 """A bounded LRU of decoded tensors, keyed by content hash, limited in bytes (and in mapped buffers,
-each of which holds a file descriptor)."""
+each of which holds a file descriptor). The bytes counted include the shared memory of mapped buffers, which the
+process's RSS does not show; each decode logs what the cache holds."""
 
+import logging
 import os
 import threading
 from collections import OrderedDict
+from dataclasses import dataclass
 from typing import Callable, Hashable
 
 import torch
 
-from .cow import Buffer
+from .cow import Buffer, Held
+
+log = logging.getLogger("image_pool")
 
 DEFAULT_MAX_BYTES = 1 << 30
 DEFAULT_MAX_MAPPED = 128
 
 # What a miss produces: the buffer to keep (None: "nothing here", cached too) and, optionally, a
 # tensor of it to hand out now.
-Made = tuple[Buffer | None, torch.Tensor | None]
+Made = tuple[Buffer | Held | None, torch.Tensor | None]
+
+
+@dataclass(frozen=True)
+class CacheStats:
+    entries: int
+    bytes: int  # counted against max_bytes: kept values and room for their spares
+    shared_bytes: int  # of those, in shared memory (not in the process's RSS)
+    max_bytes: int
+    hits: int
+    misses: int
+
+    def describe(self) -> str:
+        mib = 1 << 20
+        return (f"decoded cache: {self.bytes / mib:,.0f} of {self.max_bytes / mib:,.0f} MiB in {self.entries} "
+                f"entries ({self.shared_bytes / mib:,.0f} MiB shared memory, not in RSS); {self.hits} hits, "
+                f"{self.misses} decodes")
 
 
 def default_max_bytes() -> int:
@@ -55,6 +76,7 @@ class DecodedCache:
                 first = buffer.tensor()
             self._put(key, buffer)
             self._evict()
+        log.info("Image Pool: %s", self.stats().describe())
         return first
 
     def put(self, key: Hashable, buffer: Buffer | None) -> None:
@@ -67,20 +89,32 @@ class DecodedCache:
             if buffer is not None:
                 buffer.close()
             return
-        if buffer is not None and buffer.nbytes > self.max_bytes:
+        if buffer is not None and buffer.footprint > self.max_bytes:
             buffer.close()  # larger than the whole cache: keep nothing
             return
         self._entries[key] = buffer
-        self.bytes += buffer.nbytes if buffer else 0
+        self.bytes += buffer.footprint if buffer else 0
 
     def _evict(self) -> None:
         mapped = sum(1 for b in self._entries.values() if b is not None and b.mapped)
         while self._entries and (self.bytes > self.max_bytes or mapped > self.max_mapped):
             _, buffer = self._entries.popitem(last=False)
             if buffer is not None:
-                self.bytes -= buffer.nbytes
+                self.bytes -= buffer.footprint
                 mapped -= buffer.mapped
                 buffer.close()
+
+    def stats(self) -> CacheStats:
+        with self._lock:
+            shared = sum(b.shared_bytes for b in self._entries.values() if b is not None)
+            return CacheStats(len(self._entries), self.bytes, shared, self.max_bytes, self.hits, self.misses)
+
+    def settle(self) -> None:
+        """Wait for background work (spares being made); benchmarks count its CPU time."""
+        with self._lock:
+            buffers = [b for b in self._entries.values() if b is not None]
+        for buffer in buffers:
+            buffer.settle()
 
     def clear(self) -> None:
         with self._lock:

@@ -12,7 +12,7 @@ import torch
 from PIL import Image
 
 from . import host
-from .cow import Buffer, Compute, keep, zeros
+from .cow import keep, zeros
 from .decoded_cache import DecodedCache, Made
 from .errors import DamagedObject, PoolError
 from .formats import open_image
@@ -24,22 +24,19 @@ ONE = np.float32(1.0)
 MAX_VALUE = np.float32(255.0)
 
 
-def scaled(source: Image.Image, invert: bool) -> tuple[tuple[int, ...], Compute]:
-    """The float32 values LoadImage computes from a picture (uint8 / 255, or 1 - that for alpha), as a
-    shape and a function that writes them; it reads only its own copy of the pixels, so it can run twice."""
+def scaled(source: Image.Image, invert: bool = False) -> torch.Tensor:
+    """The float32 values LoadImage computes from a picture: uint8 / 255, or 1 - that for alpha; shape [1, H, W(, C)]."""
     pixels = np.asarray(source)
-    shape = (1, *pixels.shape)
-
-    def compute(out: np.ndarray) -> None:
-        view = out.reshape(pixels.shape)
-        np.divide(pixels, MAX_VALUE, out=view)
-        if invert:
-            np.subtract(ONE, view, out=view)
-    return shape, compute
+    out = torch.empty((1, *pixels.shape), dtype=torch.float32)
+    view = out.numpy()[0]
+    np.divide(pixels, MAX_VALUE, out=view)
+    if invert:
+        np.subtract(ONE, view, out=view)
+    return out
 
 
 def buffer_of(source: Image.Image, invert: bool = False) -> Made:
-    return Buffer.with_first_tensor(*scaled(source, invert))
+    return keep(scaled(source, invert))
 
 
 class SlotDecoder:

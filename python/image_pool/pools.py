@@ -17,7 +17,7 @@ from typing import Iterator, Sequence
 import filelock
 
 from . import ids, masks
-from .atomic import write_atomic
+from .atomic import write_atomic_each
 from .errors import (BadRequest, PoolBusy, PoolDamaged, PoolError, PoolFull, StaleReorder, UnknownSlot,
                      storage_error)
 from .formats import Limits
@@ -33,6 +33,13 @@ HISTORY_MIN = 2
 MAX_SLOTS = 10_000
 PARSED_CACHE_POOLS = 256
 ROLLBACK_WAIT = 5.0
+
+
+def _holds(path: Path, data: bytes) -> bool:
+    try:
+        return path.read_bytes() == data
+    except OSError:
+        return False
 
 
 class AddBatch:
@@ -143,10 +150,24 @@ class Pools:
         self._parsed.clear()
 
     def generations(self, pool_id: str) -> list[int]:
-        history = self.pool_dir(pool_id) / "history"
-        if not history.is_dir():
-            return []
-        return sorted(int(p.stem) for p in history.glob("*.json") if p.stem.isdigit())
+        return sorted(self._generation_sizes(self.pool_dir(pool_id) / "history"))
+
+    @staticmethod
+    def _generation_sizes(history: Path) -> dict[int, int]:
+        """Revision -> file size of the generations in `history` (os.scandir: this runs on every mutation)."""
+        sizes = {}
+        try:
+            with os.scandir(history) as entries:
+                for entry in entries:
+                    stem, dot, ext = entry.name.partition(".")
+                    if ext == "json" and stem.isdigit():
+                        try:
+                            sizes[int(stem)] = entry.stat().st_size
+                        except FileNotFoundError:  # pruned meanwhile
+                            pass
+        except (FileNotFoundError, NotADirectoryError):
+            pass
+        return sizes
 
     def load_generation(self, pool_id: str, revision: int) -> Manifest:
         path = self.pool_dir(pool_id) / "history" / f"{int(revision)}.json"
@@ -247,26 +268,27 @@ class Pools:
         data = manifest.dumps()
         history = folder / "history"
         generation = history / f"{manifest.revision}.json"
-        write_atomic(generation, data)
         final = folder / "manifest.json"
         try:
-            write_atomic(final, data)
+            write_atomic_each([generation, final], data)
         except BaseException:
-            generation.unlink(missing_ok=True)  # never published: it must not keep a failed add's objects alive
+            if not _holds(final, data):  # never published: it must not keep a failed add's objects alive
+                generation.unlink(missing_ok=True)
             raise
         stat = os.stat(final)
+        manifest.written(data)
         self._remember(manifest.pool_id, (stat.st_ino, stat.st_mtime_ns, stat.st_size), manifest)
         self._prune_history(history, manifest.pool_id)
 
     def _prune_history(self, history: Path, pool_id: str) -> None:
-        revisions = self.generations(pool_id)
+        sizes = self._generation_sizes(history)
+        revisions = sorted(sizes)
         keep, total = 0, 0
         for revision in reversed(revisions):
-            size = (history / f"{revision}.json").stat().st_size
-            if keep >= self.history_keep or (keep >= HISTORY_MIN and total + size > self.history_bytes):
+            if keep >= self.history_keep or (keep >= HISTORY_MIN and total + sizes[revision] > self.history_bytes):
                 break
             keep += 1
-            total += size
+            total += sizes[revision]
         for old in revisions[:len(revisions) - keep]:
             (history / f"{old}.json").unlink(missing_ok=True)
 

@@ -9,7 +9,6 @@ No blocking call runs on the event loop, and the work is kept apart so that noth
 """
 
 import asyncio
-import json
 import os
 import weakref
 from concurrent.futures import ThreadPoolExecutor
@@ -79,7 +78,10 @@ class PoolApi:
         if gate is None:
             gate = self._gates[pool_id] = asyncio.Lock()
         try:
-            await asyncio.wait_for(gate.acquire(), self.pools.lock_timeout)
+            if gate.locked():  # wait_for makes a task: only when there is something to wait for
+                await asyncio.wait_for(gate.acquire(), self.pools.lock_timeout)
+            else:
+                await gate.acquire()
         except asyncio.TimeoutError:
             raise PoolBusy(f"pool {pool_id} is busy (another process holds it); try again in a moment") from None
         try:
@@ -107,7 +109,7 @@ class PoolApi:
         identity = await self._read(pools.identity, pool_id)
         listed = self._listed.get(pool_id)
         if identity is None or listed is None or listed[0] != identity:
-            body = json.dumps((await self._read(pools.load, pool_id)).to_json(), ensure_ascii=False).encode("utf-8")
+            body = (await self._read(pools.load, pool_id)).dumps()
             if identity is None:
                 return web.Response(body=body, content_type="application/json")
             if len(self._listed) >= LISTED_POOLS:

@@ -15,6 +15,7 @@ export class PoolApiError extends Error {
 
 export type FetchLike = (url: string, init?: RequestInit) => Promise<Response>;
 export type ProgressCallback = (loaded: number, total: number) => void;
+export type FileProgressCallback = (fileIndex: number, loaded: number, total: number) => void;
 
 async function errorOf(response: Response): Promise<PoolApiError> {
   try {
@@ -130,19 +131,38 @@ export class PoolClient {
   /** Upload one image with progress events (fetch cannot report upload progress, XHR can). */
   upload(poolId: string, file: Blob, name: string, onProgress?: ProgressCallback, headers: Record<string, string> = {}):
     Promise<Manifest> {
+    return this.uploadMany(poolId, [{ file, name }], (_, loaded, total) => onProgress?.(loaded, total), headers);
+  }
+
+  /**
+   * Upload several images in one request: the server adds them in this order, all or none, with one manifest
+   * write. Progress is reported per file, from the request's bytes sent.
+   */
+  uploadMany(poolId: string, files: { file: Blob; name: string }[], onProgress?: FileProgressCallback,
+             headers: Record<string, string> = {}): Promise<Manifest> {
     const form = new FormData();
     form.append("pool_id", poolId);
-    form.append("file", file, name);
+    for (const { file, name } of files) form.append("file", file, name);
+    const sizes = files.map(({ file }) => file.size);
+    const report = (sent: number) => {
+      let start = 0;
+      sizes.forEach((size, i) => {
+        onProgress?.(i, Math.max(0, Math.min(size, sent - start)), size);
+        start += size;
+      });
+    };
+    const totalSize = sizes.reduce((a, b) => a + b, 0);
     return new Promise((resolve, reject) => {
       const xhr = new XMLHttpRequest();
       xhr.open("POST", this.url("add"));
       for (const [key, value] of Object.entries(headers)) xhr.setRequestHeader(key, value);
       xhr.responseType = "json";
-      xhr.upload.onprogress = (e) => onProgress?.(e.loaded, e.lengthComputable ? e.total : file.size);
+      // e.total also counts the multipart framing: scale what was sent to the files' own bytes
+      xhr.upload.onprogress = (e) => report(e.lengthComputable && e.total ? (e.loaded / e.total) * totalSize : 0);
       xhr.onload = () => {
         const body = xhr.response as Manifest | ApiErrorBody | null;
         if (xhr.status >= 200 && xhr.status < 300 && body && !("error" in body)) {
-          onProgress?.(file.size, file.size);
+          report(totalSize);
           resolve(body);
         } else if (body && "error" in body) {
           reject(new PoolApiError(xhr.status, body.error.code, body.error.message));

@@ -17,6 +17,30 @@ export interface PoolErrorDetail { status: number; code: string; message: string
 export interface PoolChangeDetail { manifest: Manifest }
 
 interface UploadState { id: number; name: string; loaded: number; total: number; error?: string }
+interface PendingUpload { file: File; name: string; state: UploadState }
+
+/** Files per request and bytes per request: well under the server's 256 files, and small enough that one slow or
+ * refused batch costs little. */
+export const UPLOAD_BATCH_FILES = 64;
+export const UPLOAD_BATCH_BYTES = 64 * 1024 * 1024;
+
+/** `uploads` in order, cut into batches of at most UPLOAD_BATCH_FILES files and UPLOAD_BATCH_BYTES bytes (a
+ * larger file goes alone). */
+export function uploadBatches<T extends { file: Blob }>(uploads: T[]): T[][] {
+  const batches: T[][] = [];
+  let bytes = 0;
+  for (const upload of uploads) {
+    const last = batches[batches.length - 1];
+    if (last && last.length < UPLOAD_BATCH_FILES && bytes + upload.file.size <= UPLOAD_BATCH_BYTES) {
+      last.push(upload);
+      bytes += upload.file.size;
+    } else {
+      batches.push([upload]);
+      bytes = upload.file.size;
+    }
+  }
+  return batches;
+}
 
 const IMAGE_TYPES = /^image\/(png|jpeg|webp|bmp|tiff|gif)$/;
 let uploadIds = 0;
@@ -115,17 +139,21 @@ export class ImagePool extends LitElement {
 
   /** Send one change; show the manifest the server answers with; on failure show why and reload. */
   private async _mutate(action: string, call: () => Promise<Manifest>): Promise<Manifest | null> {
-    try {
-      const manifest = await call();
-      this._error = null;
-      this._show(manifest);
-      return manifest;
-    } catch (e) {
-      this._fail(e, action);
-      await this.reload();
-      return null;
-    }
+    return call().then((manifest) => this._accepted(manifest), (e) => this._rejected(e, action));
   }
+
+  private _accepted(manifest: Manifest): Manifest {
+    this._error = null;
+    this._show(manifest);
+    return manifest;
+  }
+
+  private async _rejected(e: unknown, action: string): Promise<null> {
+    this._fail(e, action);
+    await this.reload();
+    return null;
+  }
+
 
   // ----- grid events --------------------------------------------------------------------------------------------
 
@@ -184,7 +212,11 @@ export class ImagePool extends LitElement {
     return manifest;
   }
 
-  /** Upload files one after another (so slots keep the files' order), each with its own progress bar. */
+  /**
+   * Upload files in batches (one request and one manifest write per batch; slots keep the files' order), each file
+   * with its own progress bar. When a batch is refused, its files are sent again one by one, so that only the file
+   * at fault fails and says why.
+   */
   async addFiles(files: File[]): Promise<string[]> {
     const added: string[] = [];
     const refused = files.filter((f) => !IMAGE_TYPES.test(f.type));
@@ -194,20 +226,39 @@ export class ImagePool extends LitElement {
         "add");
     }
     const uploads = files.filter((f) => IMAGE_TYPES.test(f.type))
-      .map((f) => ({ file: f, state: { id: ++uploadIds, name: f.name || "pasted image", loaded: 0, total: f.size } as
-        UploadState }));
+      .map((f) => ({ file: f, name: f.name || "pasted image", state: {
+        id: ++uploadIds, name: f.name || "pasted image", loaded: 0, total: f.size } as UploadState }));
     this._uploads = [...this._uploads, ...uploads.map((u) => u.state)];
-    for (const { file, state } of uploads) {
-      const manifest = await this._mutate("add", () => this.api.upload(this.poolId, file, state.name, (loaded, total) => {
-        state.loaded = loaded;
-        state.total = total;
-        this._uploads = [...this._uploads];
-      }));
-      if (manifest?.added) added.push(...manifest.added);
-      else state.error = this._error?.message ?? "failed";
-      this._uploads = this._uploads.filter((u) => u !== state || u.error);
+    for (const batch of uploadBatches(uploads)) {
+      let manifest = await this._sendBatch(batch, batch.length > 1);
+      if (manifest === undefined) {  // refused as a whole: find the file at fault
+        for (const one of batch) {
+          manifest = await this._sendBatch([one], false);
+          if (manifest?.added) added.push(...manifest.added);
+        }
+      } else if (manifest?.added) {
+        added.push(...manifest.added);
+      }
+      this._uploads = this._uploads.filter((u) => !batch.some((b) => b.state === u) || u.error);
     }
     return added;
+  }
+
+  /** One request for `batch`. With `quiet`, resolves undefined when the server refused it (4xx), so that the caller
+   * can send the files one by one; null when it failed, and each file's row then says why. */
+  private async _sendBatch(batch: PendingUpload[], quiet: boolean): Promise<Manifest | null | undefined> {
+    const progress = (i: number, loaded: number, total: number) => {
+      batch[i].state.loaded = loaded;
+      batch[i].state.total = total;
+      this._uploads = [...this._uploads];
+    };
+    const send = () => this.api.uploadMany(this.poolId, batch, progress);
+    const manifest = quiet ? await send().then((m) => this._accepted(m), (e) => {
+      if (e instanceof PoolApiError && e.status >= 400 && e.status < 500) return undefined;
+      return this._rejected(e, "add");
+    }) : await this._mutate("add", send);
+    if (manifest === null) for (const { state } of batch) state.error = this._error?.message ?? "failed";
+    return manifest;
   }
 
   // ----- rendering ----------------------------------------------------------------------------------------------
