@@ -2,9 +2,11 @@
 change what the next run gets.
 
 A kept float32 tensor of 1 MiB or more lives in an anonymous memory file (shared memory: the cache counts it, the
-process's RSS does not show it). It is handed out as a spare: a private copy made ahead of time on a background
-thread, which reads and writes at the speed of any ordinary tensor. A new spare is made after each hand-out; a hit
-that comes before it is ready copies the file on the spot. (A copy-on-write mapping of the file would hand out for
+process's RSS does not show it). The first hit copies it on the spot; from then on it is handed out as a spare: a
+private copy made ahead of time on a background thread, which reads and writes at the speed of any ordinary tensor.
+A new spare is made half a second after each hand-out (made at once, the copy would compete for memory bandwidth
+and a core with the nodes reading the image just handed out). Spares are made only for images asked for again, so
+a decode costs one copy and an image seen once holds no spare. (A copy-on-write mapping of the file would hand out for
 free, but torch writing into one from several threads faults so slowly that the first in-place write costs up to
 nine times a clone and a write.) Smaller tensors are kept as ordinary tensors and handed out as clones.
 
@@ -12,16 +14,18 @@ Writing into the memory file goes through pwrite: on the machines measured, faul
 a mapping costs twice as much as letting the kernel copy into them.
 """
 
+import math
 import mmap
 import os
 import tempfile
 import threading
+import time
 from concurrent.futures import CancelledError, Future, ThreadPoolExecutor
 
-import numpy as np
 import torch
 
 MAPPED_MIN_BYTES = 1 << 20
+SPARE_DELAY = 0.5  # seconds after a hand-out before the next spare is made
 
 _spares = ThreadPoolExecutor(max_workers=1, thread_name_prefix="image-pool-spare")
 
@@ -53,19 +57,6 @@ def _write_all(fd: int, data: memoryview) -> None:
         done += os.pwrite(fd, data[done:], done)
 
 
-def _read_all(fd: int, into: memoryview) -> None:
-    if not hasattr(os, "preadv"):  # Windows
-        with mmap.mmap(fd, len(into), access=mmap.ACCESS_READ) as shared:
-            into[:] = shared
-        return
-    done = 0
-    while done < len(into):
-        read = os.preadv(fd, [into[done:]], done)
-        if read <= 0:
-            raise OSError("the decoded cache's memory file is shorter than its tensor")
-        done += read
-
-
 class Buffer:
     """An immutable float32 tensor's values that hands out independent tensors of themselves."""
 
@@ -78,6 +69,8 @@ class Buffer:
         self._small: torch.Tensor | None = None
         self._spare: torch.Tensor | None = None
         self._making: Future | None = None
+        self._hurry = threading.Event()
+        self._hit = False
         self._lock = threading.Lock()
         if not self.mapped:
             self._small = tensor.clone()
@@ -88,12 +81,11 @@ class Buffer:
         except BaseException:
             os.close(self._fd)
             raise
-        self._make_spare()
 
     @property
     def footprint(self) -> int:
-        """What the cache counts for it: the shared copy, and room for one spare."""
-        return self.nbytes * 2 if self.mapped else self.nbytes
+        """What the cache counts for it: the shared copy, and room for a spare once it has been asked for again."""
+        return self.nbytes * 2 if self._hit else self.nbytes
 
     @property
     def shared_bytes(self) -> int:
@@ -102,22 +94,27 @@ class Buffer:
     def _make_spare(self) -> None:
         """Called with the lock held (or from the constructor)."""
         if self._making is None and self._spare is None and self._fd is not None:
-            self._making = _spares.submit(self._spare_from_file)
+            self._hurry.clear()
+            self._making = _spares.submit(self._spare_from_file, time.monotonic() + SPARE_DELAY)
 
     def _copy(self) -> torch.Tensor | None:
-        """A private copy of the file, or None once the buffer is closed."""
+        """A private copy of the file, or None once the buffer is closed. Copied by torch from a mapping: memory that
+        preadv filled on another thread reads back at half speed on the machines measured."""
         with self._lock:
             if self._fd is None:
                 return None
-            fd = os.dup(self._fd)  # its own descriptor: close() may run meanwhile
+            source = mmap.mmap(self._fd, self.nbytes, access=mmap.ACCESS_COPY)  # only read: no page is copied
         try:
+            view = torch.frombuffer(source, dtype=torch.float32).view(self.shape)
             copy = torch.empty(self.shape, dtype=torch.float32)
-            _read_all(fd, _bytes_of(copy))
+            copy.copy_(view)
+            del view  # releases the mapping's buffer, so that it can be closed
             return copy
         finally:
-            os.close(fd)
+            source.close()
 
-    def _spare_from_file(self) -> None:
+    def _spare_from_file(self, due: float) -> None:
+        self._hurry.wait(max(0.0, due - time.monotonic()))  # set by settle() and close()
         spare = None
         try:
             spare = self._copy()
@@ -127,8 +124,13 @@ class Buffer:
                 if self._fd is not None:
                     self._spare = spare
 
+    def hurry(self) -> None:
+        """Make the spare now rather than after its delay."""
+        self._hurry.set()
+
     def settle(self) -> None:
-        """Wait for the spare being made, if any."""
+        """Make the spare now if one is due, and wait for it."""
+        self.hurry()
         making = self._making
         if making is not None:
             try:
@@ -142,6 +144,7 @@ class Buffer:
             return self._small.clone()
         with self._lock:
             spare, self._spare = self._spare, None
+            self._hit = True
             self._make_spare()
         return spare if spare is not None else self._copy()
 
@@ -150,6 +153,7 @@ class Buffer:
         making = self._making
         if making is not None:
             making.cancel()
+        self.hurry()  # a job waiting for its delay ends at once (it finds the descriptor closed)
         with self._lock:
             if self._fd is not None:
                 os.close(self._fd)
@@ -170,6 +174,9 @@ class Held:
     def tensor(self) -> torch.Tensor:
         return self._tensor.clone()
 
+    def hurry(self) -> None:
+        pass
+
     def settle(self) -> None:
         pass
 
@@ -187,7 +194,7 @@ def keep(tensor: torch.Tensor) -> "tuple[Buffer | Held, torch.Tensor]":
 
 def zeros(shape: tuple[int, ...]) -> torch.Tensor:
     """Zeros without writing them: a private anonymous mapping is zero-filled by the kernel on first touch."""
-    nbytes = int(np.prod(shape)) * 4
+    nbytes = math.prod(shape) * 4
     if nbytes < MAPPED_MIN_BYTES:
         return torch.zeros(shape, dtype=torch.float32)
     return torch.frombuffer(mmap.mmap(-1, nbytes), dtype=torch.float32).view(shape)

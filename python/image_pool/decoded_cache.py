@@ -68,7 +68,13 @@ class DecodedCache:
                 self._entries.move_to_end(key)
                 self.hits += 1
                 buffer = self._entries[key]
-                return None if buffer is None else buffer.tensor()
+                if buffer is None:
+                    return None
+                counted = buffer.footprint
+                tensor = buffer.tensor()
+                self.bytes += buffer.footprint - counted  # a first hit makes room for spares
+                self._evict(keep=key)
+                return tensor
         buffer, first = make()
         with self._lock:
             self.misses += 1
@@ -95,9 +101,12 @@ class DecodedCache:
         self._entries[key] = buffer
         self.bytes += buffer.footprint if buffer else 0
 
-    def _evict(self) -> None:
+    def _evict(self, keep: Hashable = None) -> None:
+        """Drop least recently used entries until the limits hold (never `keep`, the entry just handed out)."""
         mapped = sum(1 for b in self._entries.values() if b is not None and b.mapped)
         while self._entries and (self.bytes > self.max_bytes or mapped > self.max_mapped):
+            if next(iter(self._entries)) == keep:
+                break
             _, buffer = self._entries.popitem(last=False)
             if buffer is not None:
                 self.bytes -= buffer.footprint
@@ -113,6 +122,8 @@ class DecodedCache:
         """Wait for background work (spares being made); benchmarks count its CPU time."""
         with self._lock:
             buffers = [b for b in self._entries.values() if b is not None]
+        for buffer in buffers:
+            buffer.hurry()
         for buffer in buffers:
             buffer.settle()
 

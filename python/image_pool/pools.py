@@ -80,6 +80,7 @@ class Pools:
         self.lock_timeout = lock_timeout
         self._parsed: dict[str, tuple[tuple[int, int, int], Manifest]] = {}
         self._parsed_lock = threading.Lock()
+        self._manifest_paths: dict[str, str] = {}
 
     # ----- reading -------------------------------------------------------------------------------------------
 
@@ -97,11 +98,20 @@ class Pools:
         """
         return self.load_checked(pool_id)[0]
 
+    def _manifest_path(self, pool_id: str) -> str:
+        """The manifest's path as a string, remembered: the node's hot path asks for it on every run."""
+        path = self._manifest_paths.get(pool_id)
+        if path is None:
+            if len(self._manifest_paths) >= PARSED_CACHE_POOLS:
+                self._manifest_paths.clear()
+            path = self._manifest_paths[pool_id] = str(self.pool_dir(pool_id) / "manifest.json")
+        return path
+
     def identity(self, pool_id: str) -> tuple[int, int, int] | None:
         """What names the pool's current generation, at the cost of one stat: every generation is published by an
         atomic rename, so a new one always has a new (inode, mtime, size). None when there is no manifest file."""
         try:
-            stat = os.stat(self.pool_dir(pool_id) / "manifest.json")
+            stat = os.stat(self._manifest_path(ids.pool_id(pool_id)))
         except OSError:
             return None
         return stat.st_ino, stat.st_mtime_ns, stat.st_size
@@ -110,15 +120,15 @@ class Pools:
         """The manifest as `load` gives it, and what is wrong when the pool is damaged beyond recovery
         (a manifest that exists but is unreadable, and no valid generation in history); else None."""
         pool_id = ids.pool_id(pool_id)
-        folder = self.pool_dir(pool_id)
-        path = folder / "manifest.json"
+        path = self._manifest_path(pool_id)
         try:
             stat = os.stat(path)
             identity = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
             cached = self._parsed.get(pool_id)
             if cached and cached[0] == identity:
                 return cached[1].copy(), None
-            manifest = Manifest.loads(path.read_bytes(), pool_id)
+            with open(path, "rb") as f:
+                manifest = Manifest.loads(f.read(), pool_id)
             self._remember(pool_id, identity, manifest)
             return manifest, None
         except FileNotFoundError:

@@ -4,6 +4,7 @@ Order: a root the caller names; else $IMAGE_POOL_ROOT; else the provider the hos
 entry installs <input>/grid_pool); else ./image-pool-data.
 """
 
+import functools
 import os
 import threading
 from pathlib import Path
@@ -30,14 +31,20 @@ def set_root_provider(provider: Callable[[], str | os.PathLike] | None, limits: 
         _pools.clear()
 
 
+@functools.lru_cache(maxsize=64)
+def _path(value: str | os.PathLike) -> Path:
+    return Path(value)
+
+
 def store_root(explicit: str | os.PathLike | None = None) -> Path:
+    """Cheap on the node's hot path: the same spelling gives the same Path object without parsing it again."""
     if explicit:
-        return Path(explicit)
+        return _path(explicit)
     if os.environ.get(ENV_ROOT):
-        return Path(os.environ[ENV_ROOT])
+        return _path(os.environ[ENV_ROOT])
     if _provider is not None:
-        return Path(_provider())
-    return Path(DEFAULT_ROOT)
+        return _path(_provider())
+    return _path(DEFAULT_ROOT)
 
 
 def pools_for(explicit: str | os.PathLike | None = None) -> Pools:
