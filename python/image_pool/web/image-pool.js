@@ -1,1 +1,1 @@
-import{a,b,c,d,e,f,g,h,i,j,k,l,m}from"./shared-EGECGP43.js";export{l as ImagePool,i as ImagePoolGrid,f as LitElement,j as PoolApiError,k as PoolClient,m as comfyLogic,b as css,a as define,c as html,h as moved,e as nothing,g as poolEvent,d as svg};
+import{a,b,c,d,e,f,g,h,i,j,k,l,m}from"./shared-3OIYJEEQ.js";export{l as ImagePool,i as ImagePoolGrid,f as LitElement,j as PoolApiError,k as PoolClient,m as comfyLogic,b as css,a as define,c as html,h as moved,e as nothing,g as poolEvent,d as svg};

@@ -11,7 +11,8 @@ import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const here = dirname(fileURLToPath(import.meta.url));
-const outputs = { package: join(here, "..", "python", "image_pool", "web"), comfyui: join(here, "..", "web") };
+const src = join(here, "widget", "src");
+const outputs = { package: join(here, "python", "image_pool", "web"), comfyui: join(here, "web") };
 
 const common = { bundle: true, format: "esm", target: "es2022", minify: true, sourcemap: false, legalComments: "none",
                  logLevel: "warning", charset: "utf8" };
@@ -22,11 +23,11 @@ async function build(dirs) {
     mkdirSync(dir, { recursive: true });
   }
   await esbuild.build({ ...common, splitting: true, chunkNames: "shared-[hash]", outdir: dirs.package,
-                        entryPoints: { "image-pool": join(here, "src/index.ts"),
-                                       manager: join(here, "src/manager/define.ts") } });
-  copyFileSync(join(here, "src/manager/index.html"), join(dirs.package, "manager.html"));
-  copyFileSync(join(here, "src/examples/embed.html"), join(dirs.package, "embed-example.html"));
-  await esbuild.build({ ...common, entryPoints: { comfyui: join(here, "src/comfyui/extension.ts") },
+                        entryPoints: { "image-pool": join(src, "index.ts"),
+                                       manager: join(src, "manager/define.ts") } });
+  copyFileSync(join(src, "manager/index.html"), join(dirs.package, "manager.html"));
+  copyFileSync(join(src, "examples/embed.html"), join(dirs.package, "embed-example.html"));
+  await esbuild.build({ ...common, entryPoints: { comfyui: join(src, "comfyui/extension.ts") },
                         outdir: dirs.comfyui });
 }
 
@@ -51,9 +52,9 @@ if (process.argv.includes("--check")) {
     const fresh = { package: join(tmp, "package"), comfyui: join(tmp, "comfyui") };
     await build(fresh);
     const stale = Object.keys(outputs).flatMap((k) =>
-      staleFiles(fresh[k], outputs[k]).map((name) => relative(join(here, ".."), join(outputs[k], name))));
+      staleFiles(fresh[k], outputs[k]).map((name) => relative(here, join(outputs[k], name))));
     if (stale.length) {
-      console.error(`built browser files are stale (run 'node widget/build.mjs' and commit them): ${stale.join(", ")}`);
+      console.error(`built browser files are stale (run 'node build.mjs' and commit them): ${stale.join(", ")}`);
       process.exit(1);
     }
     console.log("built browser files are up to date");
@@ -63,6 +64,6 @@ if (process.argv.includes("--check")) {
 } else {
   await build(outputs);
   for (const dir of Object.values(outputs)) {
-    console.log(`built ${relative(join(here, ".."), dir)}: ${listFiles(dir).map((p) => relative(dir, p)).join(", ")}`);
+    console.log(`built ${relative(here, dir)}: ${listFiles(dir).map((p) => relative(dir, p)).join(", ")}`);
   }
 }
