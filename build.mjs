@@ -4,8 +4,10 @@
 //   web/                    ComfyUI's WEB_DIRECTORY: only the glue ComfyUI loads, one self-contained file
 //   node build.mjs           build both
 //   node build.mjs --check   build into a temp folder and fail if the committed files differ (CI: stale bundles)
+//   node build.mjs --test    run the TypeScript unit tests (widget/src/**/*.test.ts) with node --test
 import * as esbuild from "esbuild";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, mkdirSync, copyFileSync, statSync } from "node:fs";
+import { spawnSync } from "node:child_process";
 import { tmpdir } from "node:os";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -46,7 +48,24 @@ function staleFiles(freshDir, committedDir) {
     !readFileSync(join(freshDir, name)).equals(readFileSync(join(committedDir, name))));
 }
 
-if (process.argv.includes("--check")) {
+/** Each *.test.ts bundled for Node into a temp folder, then `node --test` on them (Node 20 runs no TypeScript). */
+async function runTests() {
+  const tests = listFiles(src).filter((p) => p.endsWith(".test.ts"));
+  const tmp = mkdtempSync(join(tmpdir(), "image-pool-tests-"));
+  try {
+    await esbuild.build({ ...common, minify: false, platform: "node", outdir: tmp, outbase: src,
+                          entryPoints: tests, outExtension: { ".js": ".mjs" } });
+    const built = listFiles(tmp).filter((p) => p.endsWith(".test.mjs"));
+    const run = spawnSync(process.execPath, ["--test", ...built], { stdio: "inherit", cwd: here });
+    process.exitCode = run.status ?? 1;
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+if (process.argv.includes("--test")) {
+  await runTests();
+} else if (process.argv.includes("--check")) {
   const tmp = mkdtempSync(join(tmpdir(), "image-pool-web-"));
   try {
     const fresh = { package: join(tmp, "package"), comfyui: join(tmp, "comfyui") };

@@ -1,4 +1,5 @@
-/** The reusable elements: importing this module defines <image-pool-grid> and <image-pool>. */
+/** The library: importing this module defines <image-pool-grid> and <image-pool>. It exports the elements, the
+ * HTTP client, which files they accept, and their types; nothing of the ComfyUI glue or the manager page. */
 import "./grid/define.js";
 import "./pool/define.js";
 
@@ -7,9 +8,8 @@ export { ImagePool } from "./pool/image-pool.js";
 export type { PoolChangeDetail, PoolErrorDetail } from "./pool/image-pool.js";
 export { PoolClient, PoolApiError } from "./api/client.js";
 export type { Manifest, Slot, PoolSummary } from "./api/types.js";
-export * from "./grid/events.js";
-export { define } from "./define.js";
-export * as comfyLogic from "./comfyui/logic.js";
-// Companion bundles (the manager page, the ComfyUI glue) import Lit from here, so a page loads one copy of it.
-export { LitElement, css, html, nothing, svg } from "lit";
-export type { PropertyValues, TemplateResult } from "lit";
+export type {
+  PoolFilesDetail, PoolGridEventMap, PoolLabelDetail, PoolMaskRequestDetail, PoolRemoveDetail, PoolReorderDetail,
+  PoolSelectDetail,
+} from "./grid/events.js";
+export { ACCEPTED_TYPES, isAcceptedImage } from "./api/accepted.js";

@@ -1,1 +1,1 @@
-import{a,b,c,d,e,f,g,h,i,j,k,l,m}from"./shared-3OIYJEEQ.js";export{l as ImagePool,i as ImagePoolGrid,f as LitElement,j as PoolApiError,k as PoolClient,m as comfyLogic,b as css,a as define,c as html,h as moved,e as nothing,g as poolEvent,d as svg};
+import{f as a,h as b,i as c,j as d,k as e,l as f}from"./shared-5PZIC6ZI.js";export{a as ACCEPTED_TYPES,f as ImagePool,c as ImagePoolGrid,d as PoolApiError,e as PoolClient,b as isAcceptedImage};

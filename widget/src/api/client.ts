@@ -1,5 +1,6 @@
 /** A small typed client for the Image Pool HTTP API. It is the only module that talks to the server. */
 
+import { perFileProgress } from "../pool/upload-batches.js";
 import type { ApiErrorBody, Manifest, PoolSummary } from "./types.js";
 
 export class PoolApiError extends Error {
@@ -144,13 +145,7 @@ export class PoolClient {
     form.append("pool_id", poolId);
     for (const { file, name } of files) form.append("file", file, name);
     const sizes = files.map(({ file }) => file.size);
-    const report = (sent: number) => {
-      let start = 0;
-      sizes.forEach((size, i) => {
-        onProgress?.(i, Math.max(0, Math.min(size, sent - start)), size);
-        start += size;
-      });
-    };
+    const report = (sent: number) => perFileProgress(sizes, sent).forEach((loaded, i) => onProgress?.(i, loaded, sizes[i]));
     const totalSize = sizes.reduce((a, b) => a + b, 0);
     return new Promise((resolve, reject) => {
       const xhr = new XMLHttpRequest();

@@ -5,11 +5,10 @@
  * is in frontend.ts; every change to a pool goes through the <image-pool> element.
  */
 
-import { comfyLogic, type ImagePool, type PoolErrorDetail } from "../index.js";
+import "../pool/define.js";
+import type { ImagePool, PoolErrorDetail } from "../pool/image-pool.js";
 import * as frontend from "./frontend.js";
-import type { FileRef } from "./logic.js";
-
-const { maskEditorResult, newPoolId, slotThatRuns, splitImages, viewUrl } = comfyLogic;
+import { type FileRef, maskEditorResult, newPoolId, slotThatRuns, viewUrl } from "./logic.js";
 
 // ComfyUI's own modules, resolved at run time next to this file (/extensions/<name>/comfyui.js).
 const appModulePath = "../../scripts/app.js";
@@ -92,9 +91,7 @@ function setPool(node: PoolNode, poolId: string): void {
 async function addFiles(node: PoolNode, files: File[]): Promise<void> {
   const state = states.get(node);
   if (!state || !files.length) return;
-  const { images, refused } = splitImages(files);
-  if (refused.length) toast("warn", `Not an image, not added: ${refused.map((f) => f.name || "pasted data").join(", ")}`);
-  if (images.length) await state.element.addFiles(images);
+  await state.element.addFiles(files);  // it refuses what is not an image with a pool-error event: a toast
 }
 
 /** End a MaskEditor session: the node holds no picture again, so core neither previews it nor offers its own

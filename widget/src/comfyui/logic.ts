@@ -2,7 +2,7 @@
 
 import type { Slot } from "../api/types.js";
 
-/** The slot the node will run, as the Python node decides it (DESIGN §2): index >= 0 forces a slot (clamped);
+/** The slot the node will run, as the Python node decides it (Manifest.select; the cases both test are in tests/data/selection-cases.json): index >= 0 forces a slot (clamped);
  * -1 takes the node's own slot_id if still in the pool, else the pool's active slot, else the first. */
 export function slotThatRuns(slots: readonly Slot[], index: number, slotId: string, active: string | null):
   string | null {
@@ -24,12 +24,6 @@ export function maskEditorResult(images: unknown): FileRef | null {
   if (!/^clipspace-(painted-masked-|mask-)[\d.]+\.png$/.test(ref.filename)) return null;
   if ((ref.type ?? "input") !== "input") return null;
   return { filename: ref.filename, subfolder: ref.subfolder ?? "clipspace", type: "input" };
-}
-
-const IMAGE_TYPE = /^image\/(png|jpeg|webp|bmp|tiff|gif)$/;
-
-export function splitImages(files: readonly File[]): { images: File[]; refused: File[] } {
-  return { images: files.filter((f) => IMAGE_TYPE.test(f.type)), refused: files.filter((f) => !IMAGE_TYPE.test(f.type)) };
 }
 
 export function newPoolId(): string {

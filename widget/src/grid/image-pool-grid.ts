@@ -8,6 +8,7 @@ import { LitElement, html, nothing, type PropertyValues, type TemplateResult } f
 import { repeat } from "lit/directives/repeat.js";
 import { styleMap } from "lit/directives/style-map.js";
 
+import { ACCEPT_ATTRIBUTE } from "../api/accepted.js";
 import type { Slot } from "../api/types.js";
 import { moved, poolEvent } from "./events.js";
 import { brushIcon, closeIcon, uploadIcon } from "./icons.js";
@@ -186,7 +187,7 @@ export class ImagePoolGrid extends LitElement {
             ${uploadIcon}<span>Add images</span>
           </button>
           <span class="count" part="count">${count} ${count === 1 ? "image" : "images"}</span>
-          <input class="visually-hidden" type="file" multiple accept="image/*" tabindex="-1" aria-hidden="true"
+          <input class="visually-hidden" type="file" multiple accept=${ACCEPT_ATTRIBUTE} tabindex="-1" aria-hidden="true"
                  @change=${this._onFileInput}>
         </div>` : nothing}
       <div class="scroller ${this._fileOver ? "file-over" : ""}" part="scroller"

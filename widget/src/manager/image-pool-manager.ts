@@ -3,8 +3,14 @@
  * in <image-pool> with masks shown as overlays. The open pool is kept in the URL's hash, so a reload keeps it.
  */
 
-import { LitElement, css, html, nothing, PoolApiError, PoolClient, type TemplateResult } from "../index.js";
-import type { Manifest, PoolChangeDetail, PoolErrorDetail, PoolMaskRequestDetail, PoolSummary } from "../index.js";
+import { LitElement, css, html, nothing, type TemplateResult } from "lit";
+
+import { ACCEPT_ATTRIBUTE } from "../api/accepted.js";
+import { PoolApiError, PoolClient } from "../api/client.js";
+import type { Manifest, PoolSummary } from "../api/types.js";
+import type { PoolMaskRequestDetail } from "../grid/events.js";
+import "../index.js";
+import type { PoolChangeDetail, PoolErrorDetail } from "../pool/image-pool.js";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -195,7 +201,7 @@ export class ImagePoolManager extends LitElement {
       <dialog @close=${() => { this._maskSlot = null; }}>
         <p>Set this image's mask from a picture: its alpha (transparent = masked) or, without alpha, white = masked.
           It must have the image's size.</p>
-        <input id="mask-file" type="file" accept="image/*" @change=${this._maskFromPicture}>
+        <input id="mask-file" type="file" accept=${ACCEPT_ATTRIBUTE} @change=${this._maskFromPicture}>
         <menu>
           ${this._maskSlot?.hasMask ? html`<button @click=${() => this._setMask(
             () => this.api.clearMask(this._open, this._maskSlot!.slot))}>Clear mask</button>` : nothing}

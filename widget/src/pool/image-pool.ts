@@ -6,12 +6,14 @@
 
 import { LitElement, css, html, nothing, type PropertyValues, type TemplateResult } from "lit";
 
+import { ACCEPTED_NAMES, splitImages } from "../api/accepted.js";
 import { PoolApiError, PoolClient } from "../api/client.js";
 import { emptyManifest, type Manifest } from "../api/types.js";
 import type {
   PoolFilesDetail, PoolLabelDetail, PoolRemoveDetail, PoolReorderDetail, PoolSelectDetail,
 } from "../grid/events.js";
 import "../grid/define.js";
+import { uploadBatches } from "./upload-batches.js";
 
 export interface PoolErrorDetail { status: number; code: string; message: string; action: string }
 export interface PoolChangeDetail { manifest: Manifest }
@@ -19,30 +21,6 @@ export interface PoolChangeDetail { manifest: Manifest }
 interface UploadState { id: number; name: string; loaded: number; total: number; error?: string }
 interface PendingUpload { file: File; name: string; state: UploadState }
 
-/** Files per request and bytes per request: well under the server's 256 files, and small enough that one slow or
- * refused batch costs little. */
-export const UPLOAD_BATCH_FILES = 64;
-export const UPLOAD_BATCH_BYTES = 64 * 1024 * 1024;
-
-/** `uploads` in order, cut into batches of at most UPLOAD_BATCH_FILES files and UPLOAD_BATCH_BYTES bytes (a
- * larger file goes alone). */
-export function uploadBatches<T extends { file: Blob }>(uploads: T[]): T[][] {
-  const batches: T[][] = [];
-  let bytes = 0;
-  for (const upload of uploads) {
-    const last = batches[batches.length - 1];
-    if (last && last.length < UPLOAD_BATCH_FILES && bytes + upload.file.size <= UPLOAD_BATCH_BYTES) {
-      last.push(upload);
-      bytes += upload.file.size;
-    } else {
-      batches.push([upload]);
-      bytes = upload.file.size;
-    }
-  }
-  return batches;
-}
-
-const IMAGE_TYPES = /^image\/(png|jpeg|webp|bmp|tiff|gif)$/;
 let uploadIds = 0;
 
 export class ImagePool extends LitElement {
@@ -219,14 +197,12 @@ export class ImagePool extends LitElement {
    */
   async addFiles(files: File[]): Promise<string[]> {
     const added: string[] = [];
-    const refused = files.filter((f) => !IMAGE_TYPES.test(f.type));
+    const { images, refused } = splitImages(files);
     if (refused.length) {
       this._fail(new PoolApiError(415, "not_an_image",
-        `not an image: ${refused.map((f) => f.name || "pasted data").join(", ")} (PNG, JPEG, WebP, BMP, TIFF, GIF)`),
-        "add");
+        `not an image: ${refused.map((f) => f.name || "pasted data").join(", ")} (${ACCEPTED_NAMES})`), "add");
     }
-    const uploads = files.filter((f) => IMAGE_TYPES.test(f.type))
-      .map((f) => ({ file: f, name: f.name || "pasted image", state: {
+    const uploads = images.map((f) => ({ file: f, name: f.name || "pasted image", state: {
         id: ++uploadIds, name: f.name || "pasted image", loaded: 0, total: f.size } as UploadState }));
     this._uploads = [...this._uploads, ...uploads.map((u) => u.state)];
     for (const batch of uploadBatches(uploads)) {
