@@ -20,8 +20,8 @@ from tqdm import tqdm
 from . import ids
 from .errors import BadRequest, DamagedObject, PoolError, UnknownSlot
 from .formats import ImageInfo, inspect
-from .manifest import MAX_LABEL, Manifest, ManifestInvalid, clean_name, clean_text
 from .maintenance import slot_problems
+from .manifest import MAX_LABEL, Manifest, ManifestInvalid, clean_name, clean_text
 from .pools import Pools
 from .store import CHUNK
 
@@ -77,11 +77,11 @@ def _add_verified(tar: tarfile.TarFile, pools: Pools, key: str) -> None:
     except FileNotFoundError:
         raise DamagedObject(f"object {key} is missing from the store; run fsck") from None
     with f:
-        member = tar.gettarinfo(fileobj=f, arcname=f"objects/{key[:2]}/{key}")
+        member = tar.gettarinfo(fileobj=f, arcname=f"objects/{ids.key_folder(key)}/{key}")
         member.mode, member.uid, member.gid, member.uname, member.gname = 0o444, 0, 0, "", ""
         source = _Hashing(f)
         tar.addfile(member, io.BufferedReader(source, CHUNK))
-        if source.hasher.hexdigest() != key.split(".", 1)[0]:
+        if source.hasher.hexdigest() != ids.key_digest(key):
             raise DamagedObject(f"object {key} is damaged (its bytes no longer hash to its name); run fsck")
 
 
@@ -169,7 +169,7 @@ def _checked_manifest(raw: bytes, pools: Pools) -> Manifest:
 
 def _object_key(name: str) -> str:
     parts = name.split("/")
-    if len(parts) != 3 or parts[0] != "objects" or not ids.is_object_key(parts[2]) or parts[1] != parts[2][:2]:
+    if len(parts) != 3 or parts[0] != "objects" or not ids.is_object_key(parts[2]) or parts[1] != ids.key_folder(parts[2]):
         raise ArchiveInvalid(f"unexpected archive member {name!r:.120}")
     return parts[2]
 
@@ -181,7 +181,7 @@ def _stage(source, path: Path, key: str, pools: Pools) -> ImageInfo:
         while chunk := source.read(CHUNK):
             hasher.update(chunk)
             out.write(chunk)
-    if hasher.hexdigest() != key.split(".", 1)[0]:
+    if hasher.hexdigest() != ids.key_digest(key):
         raise ArchiveInvalid(f"object {key} in the archive does not match its hash")
     try:
         info = inspect(path, pools.objects.limits, f"object {key}")

@@ -10,8 +10,8 @@ from tqdm import tqdm
 
 from . import __version__
 from .errors import PoolError, UnknownSlot, storage_error
-from .root import DEFAULT_ROOT, ENV_ROOT, store_root
 from .pools import Pools
+from .root import DEFAULT_ROOT, ENV_ROOT, store_root
 
 
 def _pools(args) -> Pools:

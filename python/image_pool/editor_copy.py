@@ -13,16 +13,16 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from . import host, ids
 from .atomic import write_atomic
-from . import host
-from .frames import picture
 from .formats import open_image
+from .frames import picture
 from .pools import Pools
 
 
 def editor_copy(pools: Pools, pool_id: str, slot_id: str) -> Path:
     slot = pools.load(pool_id).slot(slot_id)
-    digest = lambda key: key.split(".", 1)[0][:16] if key else "none"  # noqa: E731
+    digest = lambda key: ids.key_digest(key)[:16] if key else "none"  # noqa: E731
     path = (pools.root / "cache" / "editor" / host.name() / pool_id /
             f"{slot_id}-{digest(slot.image)}-{digest(slot.mask)}.png")
     if path.is_file():

@@ -35,6 +35,26 @@ def object_key(value) -> str:
     raise BadRequest(f"object key must be a lowercase BLAKE3 hex digest and an image extension, got {value!r:.80}")
 
 
+# An object key is "<64 hex digits of BLAKE3>.<extension>"; these are the only places that make one or take it apart.
+
+def new_object_key(digest: str, extension: str) -> str:
+    return object_key(f"{digest}.{extension}")
+
+
+def key_digest(key: str) -> str:
+    """The content hash the key names."""
+    return key.split(".", 1)[0]
+
+
+def key_extension(key: str) -> str:
+    return key.rsplit(".", 1)[1]
+
+
+def key_folder(key: str) -> str:
+    """The fan-out folder of objects/ (and of the thumbnail cache) that holds it: the first two hex digits."""
+    return key[:2]
+
+
 def is_pool_id(value) -> bool:
     return isinstance(value, str) and bool(POOL_ID_RE.fullmatch(value))
 

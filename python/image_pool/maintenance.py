@@ -6,6 +6,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from . import ids
 from .atomic import TEMP_PREFIX
 from .errors import PoolError
 from .formats import ImageInfo, inspect
@@ -174,7 +175,7 @@ def _stale_derived(pools: Pools, deleted: set[str], now: float, editor_cutoff: f
     stale = []
     thumbs = pools.root / "cache" / "thumbs"
     if thumbs.is_dir():
-        alive = {k.split(".", 1)[0] for k in pools.objects.keys()} - {k.split(".", 1)[0] for k in deleted}
+        alive = {ids.key_digest(k) for k in pools.objects.keys()} - {ids.key_digest(k) for k in deleted}
         for path in thumbs.rglob("*"):
             if not path.is_file():
                 continue

@@ -7,6 +7,7 @@ from PIL import Image
 
 from .errors import BadRequest, MaskSizeMismatch
 from .formats import open_image
+from .frames import alpha_of
 
 
 def as_mask_array(value) -> np.ndarray:
@@ -44,9 +45,9 @@ def from_picture(fp, channel: str | None = None, name: str = "the mask picture")
         raise BadRequest(f"channel must be one of {', '.join(CHANNELS)}")
     with open_image(fp, name) as img:
         img.load()
-        has_alpha = "A" in img.getbands() or (img.mode == "P" and "transparency" in img.info)
-        if channel == "alpha" and not has_alpha:
+        alpha = alpha_of(img)
+        if channel == "alpha" and alpha is None:
             raise BadRequest(f"{name} has no alpha channel")
-        if has_alpha and channel != "luminance":
-            return 255 - np.asarray(img.convert("RGBA").getchannel("A"))
+        if alpha is not None and channel != "luminance":
+            return 255 - np.asarray(alpha)
         return np.asarray(img.convert("L"))

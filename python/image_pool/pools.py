@@ -18,8 +18,7 @@ import filelock
 
 from . import ids, masks
 from .atomic import write_atomic_each
-from .errors import (BadRequest, PoolBusy, PoolDamaged, PoolError, PoolFull, StaleReorder, UnknownSlot,
-                     storage_error)
+from .errors import BadRequest, PoolBusy, PoolDamaged, PoolError, PoolFull, StaleReorder, UnknownSlot, storage_error
 from .formats import Limits
 from .manifest import MAX_LABEL, Manifest, ManifestInvalid, Slot, clean_name, clean_text
 from .store import ObjectStore, StoredObject

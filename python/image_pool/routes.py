@@ -277,10 +277,10 @@ class PoolApi:
         key = ids.object_key(request.match_info["key"])
         size = thumbs.thumb_size(request.query.get("size"))
         path = await self._thumb_file(self.pools, key, size)
-        etag = f"{key.split('.')[0]}-{size}-{host.name()}"
+        etag = f"{ids.key_digest(key)}-{size}-{host.name()}"
         return await self._immutable_file(request, path, etag, "image/webp")
 
     async def object(self, request: web.Request) -> web.StreamResponse:
         key = ids.object_key(request.match_info["key"])
         path = self.pools.objects.path(key)
-        return await self._immutable_file(request, path, key.split(".")[0], CONTENT_TYPES[key.rsplit(".", 1)[1]])
+        return await self._immutable_file(request, path, ids.key_digest(key), CONTENT_TYPES[ids.key_extension(key)])

@@ -83,7 +83,7 @@ class Ingest:
     def publish(self) -> StoredObject:
         """Move the prepared file into the store under its hash (unless the same bytes are there already)."""
         try:
-            key = f"{self._hasher.hexdigest()}.{self.info.ext}"
+            key = ids.new_object_key(self._hasher.hexdigest(), self.info.ext)
             os.chmod(self._path, READ_ONLY)
             created = publish_once(self._path, self._store.path(key))
             if not created:
@@ -117,7 +117,7 @@ class ObjectStore:
 
     def path(self, key: str) -> Path:
         key = ids.object_key(key)
-        return self.dir / key[:2] / key
+        return self.dir / ids.key_folder(key) / key
 
     def exists(self, key: str) -> bool:
         return self.path(key).is_file()
@@ -163,7 +163,7 @@ class ObjectStore:
         path = self.path(key)
         if not path.is_file():
             return False
-        return hash_file(path) == key.split(".", 1)[0]
+        return hash_file(path) == ids.key_digest(key)
 
     def keys(self) -> Iterator[str]:
         if not self.dir.is_dir():

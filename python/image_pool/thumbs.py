@@ -31,8 +31,8 @@ def thumb_size(value) -> int:
 
 def thumb_path(root: Path, key: str, size: int) -> Path:
     """Named by the decoder that made it too: the standalone server and ComfyUI may orient a picture differently."""
-    digest = ids.object_key(key).split(".", 1)[0]
-    return Path(root) / "cache" / "thumbs" / host.name() / str(size) / digest[:2] / f"{digest}.webp"
+    digest = ids.key_digest(ids.object_key(key))
+    return Path(root) / "cache" / "thumbs" / host.name() / str(size) / ids.key_folder(digest) / f"{digest}.webp"
 
 
 LARGE_PIXELS = 16_000_000  # past this, the decode's memory is handed back to the system after the render
