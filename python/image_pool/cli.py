@@ -46,17 +46,10 @@ def cmd_show(args) -> int:
 
 
 def cmd_add(args) -> int:
-    pools = _pools(args)
-    with pools.adding() as batch:
-        pools.check_room(args.pool, len(args.files))
-        stored = []
-        for path in tqdm(args.files, desc="add", unit="file", disable=len(args.files) < 2 or args.quiet):
-            stored.append(batch.note(pools.objects.put_file(path)))
-        labels = [args.label] * len(stored) if args.label else None
-        manifest, new_ids = pools.add_objects(args.pool, stored, labels=labels,
-                                              names=[Path(p).name for p in args.files])
-    created = sum(s.created for s in stored)
-    print(f"added {len(new_ids)} slot(s) to {manifest.pool_id} ({created} new object(s)); the pool has {manifest.count}")
+    bar = lambda files: tqdm(files, desc="add", unit="file", disable=len(files) < 2 or args.quiet)  # noqa: E731
+    manifest, new_ids = _pools(args).add(args.pool, args.files, labels=[args.label] * len(args.files) if args.label
+                                         else None, names=[Path(p).name for p in args.files], progress=bar)
+    print(f"added {len(new_ids)} slot(s) to {manifest.pool_id}; the pool has {manifest.count}")
     return 0
 
 

@@ -12,7 +12,7 @@ import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Callable, Iterable, Iterator, Sequence
 
 import filelock
 
@@ -302,13 +302,15 @@ class Pools:
             (history / f"{old}.json").unlink(missing_ok=True)
 
     def add(self, pool_id: str, sources: Sequence, *, labels: Sequence[str] | None = None,
-            names: Sequence[str] | None = None) -> tuple[Manifest, list[str]]:
+            names: Sequence[str] | None = None,
+            progress: Callable[[Sequence], Iterable] = lambda sources: sources) -> tuple[Manifest, list[str]]:
         """Add images (paths or bytes) as new slots at the end. Objects are written first, outside the pool's lock
-        (they are content-addressed, so a crash leaves at worst an unreferenced object for gc)."""
+        (they are content-addressed, so a crash leaves at worst an unreferenced object for gc). `progress` wraps
+        the sources as they are stored (the CLI's progress bar)."""
         self.check_room(pool_id, len(sources))
         with self.adding() as batch:
             stored, default_names = [], []
-            for source in sources:
+            for source in progress(sources):
                 if isinstance(source, (bytes, bytearray, memoryview)):
                     stored.append(batch.note(self.objects.put_bytes(bytes(source))))
                     default_names.append("")
