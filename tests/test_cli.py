@@ -201,3 +201,19 @@ def test_console_script_runs_as_a_process(root, pool_id, write):
     bad = subprocess.run([sys.executable, "-m", "image_pool", "--root", str(root), "add", pool_id, "/nonexistent"],
                          capture_output=True, text=True, env=env)
     assert bad.returncode == 1 and "error:" in bad.stderr
+
+
+def test_every_argument_of_every_command_says_what_it_is():
+    import argparse
+
+    from image_pool.cli import build_parser
+
+    def arguments(parser):
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for name, sub in action.choices.items():
+                    yield from ((f"{name} {a}", h) for a, h in arguments(sub))
+            else:
+                yield "/".join(action.option_strings) or action.dest, action.help
+    missing = [name for name, text in arguments(build_parser()) if not text or text == argparse.SUPPRESS]
+    assert not missing, f"arguments without help: {missing}"

@@ -21,7 +21,7 @@ from . import ids
 from .errors import BadRequest, DamagedObject, PoolError, UnknownSlot
 from .formats import ImageInfo, inspect
 from .maintenance import slot_problems
-from .manifest import MAX_LABEL, Manifest, ManifestInvalid, clean_name, clean_text
+from .manifest import MAX_LABEL, MAX_POOL_NAME, Manifest, ManifestInvalid, clean_name, clean_text
 from .pools import Pools
 from .store import CHUNK
 
@@ -162,6 +162,7 @@ def _checked_manifest(raw: bytes, pools: Pools) -> Manifest:
             raise BadRequest(f"{manifest.count:,} slots, over the limit of {pools.max_slots:,}")
         manifest.slots = [replace(s, label=clean_text(s.label, MAX_LABEL, f"slot {s.id}'s label"),
                                   name=clean_name(s.name)) for s in manifest.slots]
+        manifest.name = clean_text(manifest.name, MAX_POOL_NAME, "the pool's name")
     except (ValueError, AttributeError, ManifestInvalid, PoolError) as e:
         raise ArchiveInvalid(f"manifest.json is invalid: {getattr(e, 'message', e)}") from None
     return manifest

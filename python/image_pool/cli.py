@@ -21,11 +21,12 @@ def _pools(args) -> Pools:
 def cmd_list(args) -> int:
     manifests = _pools(args).manifests()
     if args.json:
-        print(json.dumps([{"pool_id": m.pool_id, "count": m.count, "revision": m.revision} for m in manifests]))
+        print(json.dumps([{"pool_id": m.pool_id, "name": m.name, "count": m.count, "revision": m.revision}
+                          for m in manifests], ensure_ascii=False))
     elif not manifests:
         print(f"no pools under {store_root(args.root)}")
     for m in manifests if not args.json else []:
-        print(f"{m.pool_id}  {m.count:5d} slot(s)  revision {m.revision}")
+        print(f"{m.pool_id}  {m.count:5d} slot(s)  revision {m.revision}" + (f"  {m.name!r}" if m.name else ""))
     return 0
 
 
@@ -37,7 +38,8 @@ def cmd_show(args) -> int:
     if args.json:
         print(json.dumps(manifest.to_json(), ensure_ascii=False, indent=1))
         return 0
-    print(f"pool {manifest.pool_id}  revision {manifest.revision}  {manifest.count} slot(s)")
+    print(f"pool {manifest.pool_id}" + (f" {manifest.name!r}" if manifest.name else "")
+          + f"  revision {manifest.revision}  {manifest.count} slot(s)")
     for i, slot in enumerate(manifest.slots):
         marks = ("*" if slot.id == manifest.active else " ") + ("M" if slot.mask else " ")
         print(f"{i:4d} {marks} {slot.id}  {slot.width}x{slot.height}  {slot.image[:12]}…  "
@@ -50,6 +52,31 @@ def cmd_add(args) -> int:
     manifest, new_ids = _pools(args).add(args.pool, args.files, labels=[args.label] * len(args.files) if args.label
                                          else None, names=[Path(p).name for p in args.files], progress=bar)
     print(f"added {len(new_ids)} slot(s) to {manifest.pool_id}; the pool has {manifest.count}")
+    return 0
+
+
+def cmd_name(args) -> int:
+    manifest = _pools(args).set_name(args.pool, args.name)
+    print(f"pool {manifest.pool_id} is named {manifest.name!r}" if manifest.name else
+          f"pool {manifest.pool_id} has no name")
+    return 0
+
+
+def cmd_delete(args) -> int:
+    pools = _pools(args)
+    if not pools.exists(args.pool):
+        raise UnknownSlot(f"no pool {args.pool} under {pools.root}")
+    manifest = pools.load(args.pool)
+    what = f"pool {manifest.pool_id}" + (f" {manifest.name!r}" if manifest.name else "") + f" ({manifest.count} slot(s))"
+    if not args.yes:
+        if not sys.stdin.isatty():
+            print(f"error: not deleting {what} without --yes", file=sys.stderr)
+            return 1
+        if input(f"delete {what}? [y/N] ").strip().lower() not in ("y", "yes"):
+            print("nothing deleted")
+            return 1
+    pools.delete(args.pool)
+    print(f"deleted {what}; its objects are reclaimed by gc once nothing else references them")
     return 0
 
 
@@ -76,7 +103,8 @@ def cmd_gc(args) -> int:
         print(f"{verb} {key}")
     print(f"{verb} {len(report.deleted)} object(s), {len(report.temp_files)} temp file(s), "
           f"{len(report.derived)} derived file(s); kept {report.kept_referenced} referenced and "
-          f"{report.kept_young} younger than {args.grace:g} day(s)")
+          f"{report.kept_young} younger than {args.grace:g} day(s)"
+          + (f"; removed {len(report.deleted_pools)} deleted pool(s) left by a crash" if report.deleted_pools else ""))
     return 0
 
 
@@ -94,7 +122,7 @@ def cmd_serve(args) -> int:
     from .server import serve
     serve(store_root(args.root), host=args.host, port=args.port,
           input_dir=Path(args.input_dir) if args.input_dir else None, allow_hosts=args.allow_host,
-          client_timeout=args.client_timeout)
+          client_timeout=args.client_timeout, verbose=args.verbose)
     return 0
 
 
@@ -115,20 +143,28 @@ def build_parser() -> argparse.ArgumentParser:
         p.set_defaults(func=func)
         return p
 
+    pool_help = "the pool's id (a UUID; `list` shows them)"
+    json_help = "print JSON instead of text"
     p = command("list", cmd_list, "list the pools in the store")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help=json_help)
     p = command("show", cmd_show, "show one pool's slots (* active, M has a mask)")
-    p.add_argument("pool")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("pool", help=pool_help)
+    p.add_argument("--json", action="store_true", help=json_help + " (the pool's manifest)")
     p = command("add", cmd_add, "add image files to a pool (made if new) as new slots")
-    p.add_argument("pool")
-    p.add_argument("files", nargs="+")
+    p.add_argument("pool", help=pool_help + "; a new UUID makes a new pool")
+    p.add_argument("files", nargs="+", help="image files (PNG, JPEG, WebP, BMP, TIFF, GIF), added in this order")
     p.add_argument("--label", default="", help="label for every added slot")
+    p = command("name", cmd_name, "name a pool (made if new); an empty name removes it")
+    p.add_argument("pool", help=pool_help)
+    p.add_argument("name", help="the new name: plain text, at most 200 characters")
+    p = command("delete", cmd_delete, "delete a pool (its objects are reclaimed by a later gc)")
+    p.add_argument("pool", help=pool_help)
+    p.add_argument("-y", "--yes", action="store_true", help="do not ask for confirmation")
     p = command("export", cmd_export, "write a pool and its objects to one tar archive")
-    p.add_argument("pool")
-    p.add_argument("out")
+    p.add_argument("pool", help=pool_help)
+    p.add_argument("out", help="the archive file to write (e.g. pool.tar); it is replaced only once complete")
     p = command("import", cmd_import, "read a pool archive made by export (verified before anything is written)")
-    p.add_argument("archive")
+    p.add_argument("archive", help="an archive written by `export`")
     p.add_argument("--new-id", action="store_true", help="give the imported pool a new id")
     p = command("gc", cmd_gc, "delete objects no pool or kept generation references")
     p.add_argument("--grace", type=float, default=14.0, metavar="DAYS",
@@ -147,6 +183,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "repeat for more")
     p.add_argument("--client-timeout", type=float, default=30.0, metavar="SECONDS",
                    help="drop a client that sends nothing for this long (default 30)")
+    p.add_argument("-v", "--verbose", action="store_true", help="log every request")
     return parser
 
 

@@ -1,5 +1,6 @@
 """fsck and gc: the store's own checks and its only deletions."""
 
+import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -10,8 +11,8 @@ from . import ids
 from .atomic import TEMP_PREFIX
 from .errors import PoolError
 from .formats import ImageInfo, inspect
-from .manifest import MAX_LABEL, MAX_NAME, Manifest, ManifestInvalid, is_clean_text
-from .pools import Pools
+from .manifest import MAX_LABEL, MAX_NAME, MAX_POOL_NAME, Manifest, ManifestInvalid, is_clean_text
+from .pools import TRASH, Pools
 
 DAY = 86400.0
 HOUR = 3600.0
@@ -40,6 +41,8 @@ def slot_problems(manifest: Manifest, infos: dict[str, ImageInfo], max_slots: in
     problems = []
     if manifest.count > max_slots:
         problems.append(f"{where}: {manifest.count:,} slots, over the limit of {max_slots:,}")
+    if not is_clean_text(manifest.name, MAX_POOL_NAME):
+        problems.append(f"{where}: its name is over {MAX_POOL_NAME} characters or holds control characters")
     for slot in manifest.slots:
         at = f"{where}: slot {slot.id}"
         if not is_clean_text(slot.label, MAX_LABEL):
@@ -110,6 +113,7 @@ class GcReport:
     kept_referenced: int = 0
     temp_files: list[Path] = field(default_factory=list)
     derived: list[Path] = field(default_factory=list)  # orphan thumbnails and old MaskEditor copies
+    deleted_pools: list[Path] = field(default_factory=list)  # left in trash/ by a delete that crashed
 
 
 def referenced_keys(pools: Pools) -> set[str]:
@@ -163,9 +167,12 @@ def gc(pools: Pools, grace_days: float = 14.0, dry_run: bool = False, progress: 
         report.temp_files = pools.objects.stale_temp_files(0) + [
             p for p in pools.pools_dir.glob(f"*/**/{TEMP_PREFIX}*") if p.stat().st_mtime < now - HOUR]
         report.derived = _stale_derived(pools, set(report.deleted), now, min(cutoff, now - DAY))
+        report.deleted_pools = sorted((pools.root / TRASH).glob("*")) if (pools.root / TRASH).is_dir() else []
         if not dry_run:
             for path in report.temp_files + report.derived:
                 path.unlink(missing_ok=True)
+            for folder in report.deleted_pools:  # a delete that crashed before removing what it had moved away
+                shutil.rmtree(folder, ignore_errors=True)
     return report
 
 

@@ -11,7 +11,8 @@ from .errors import BadRequest, UnknownSlot
 
 FORMAT = 1
 MAX_LABEL = 1000  # characters; a label is a caption, not a document
-MAX_NAME = 255
+MAX_NAME = 255  # a slot's file name
+MAX_POOL_NAME = 200
 
 
 class ManifestInvalid(ValueError):
@@ -129,6 +130,7 @@ class Manifest:
     revision: int = 0
     active: str | None = None
     slots: list[Slot] = field(default_factory=list)
+    name: str = ""  # what the user calls the pool; plain text, may be empty
     # What _publish wrote, with what it was written for: the answer to the request that made it reuses the bytes.
     _written: tuple | None = field(default=None, compare=False, repr=False)
 
@@ -138,11 +140,11 @@ class Manifest:
 
     def copy(self) -> "Manifest":
         """An independent copy (slots are immutable, so copying the list is enough)."""
-        return Manifest(self.pool_id, self.revision, self.active, list(self.slots))
+        return Manifest(self.pool_id, self.revision, self.active, list(self.slots), self.name)
 
     def to_json(self) -> dict:
-        return {"format": FORMAT, "pool_id": self.pool_id, "revision": self.revision, "active": self.active,
-                "slots": [s.to_json() for s in self.slots]}
+        return {"format": FORMAT, "pool_id": self.pool_id, "name": self.name, "revision": self.revision,
+                "active": self.active, "slots": [s.to_json() for s in self.slots]}
 
     def dumps(self, **extra) -> bytes:
         """Compact JSON, the same as json.dumps(to_json() | extra), joined from each slot's encoding."""
@@ -151,7 +153,7 @@ class Manifest:
             if not extra:
                 return written
             return written[:-1] + b"," + json.dumps(extra, ensure_ascii=False, separators=(",", ":")).encode()[1:]
-        head = json.dumps({"format": FORMAT, "pool_id": self.pool_id, "revision": self.revision,
+        head = json.dumps({"format": FORMAT, "pool_id": self.pool_id, "name": self.name, "revision": self.revision,
                            "active": self.active}, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
         tail = json.dumps(extra, ensure_ascii=False, separators=(",", ":")).encode("utf-8")[1:] if extra else b"}"
         encoded = list(map(_json_of, self.slots))
@@ -160,7 +162,7 @@ class Manifest:
         return b"".join((head[:-1], b',"slots":[', b",".join(encoded), b"],"[:2 if extra else 1], tail))
 
     def _version(self) -> tuple:
-        return self.revision, self.active, len(self.slots), id(self.slots)
+        return self.revision, self.active, self.name, len(self.slots), id(self.slots)
 
     def written(self, data: bytes) -> None:
         """Note that `data` (this manifest's dumps()) was just written; until the manifest changes it is reused."""
@@ -194,7 +196,10 @@ class Manifest:
         active = data.get("active")
         if active not in slot_ids:
             active = None
-        return cls(pool_id, revision, active, slots)
+        name = data.get("name", "")
+        if not isinstance(name, str) or len(name) > MAX_POOL_NAME:
+            raise ManifestInvalid("bad pool name")
+        return cls(pool_id, revision, active, slots, name)
 
     def position(self, slot_id: str) -> int:
         try:

@@ -3,11 +3,13 @@
     pools/<pool_id>/manifest.json
     pools/<pool_id>/history/<revision>.json   the last `history_keep` generations, at most `history_bytes` in all
     pools/<pool_id>/.lock
+    trash/<pool_id>-<time>/                    a deleted pool, removed at once (or by gc after a crash)
     gc.lock                                    held shared by adds, exclusive by gc (store_lock.py)
 """
 
 import logging
 import os
+import shutil
 import threading
 import time
 from contextlib import contextmanager
@@ -20,7 +22,7 @@ from . import ids, masks
 from .atomic import write_atomic_each
 from .errors import BadRequest, PoolBusy, PoolDamaged, PoolError, PoolFull, StaleReorder, UnknownSlot, storage_error
 from .formats import Limits
-from .manifest import MAX_LABEL, Manifest, ManifestInvalid, Slot, clean_name, clean_text
+from .manifest import MAX_LABEL, MAX_POOL_NAME, Manifest, ManifestInvalid, Slot, clean_name, clean_text
 from .store import ObjectStore, StoredObject
 from .store_lock import StoreLock
 
@@ -30,6 +32,7 @@ HISTORY_KEEP = 50
 HISTORY_BYTES = 64 * 1024 * 1024  # per pool; the newest HISTORY_MIN generations are kept whatever their size
 HISTORY_MIN = 2
 MAX_SLOTS = 10_000
+TRASH = "trash"  # <root>/trash/: deleted pools on their way out
 PARSED_CACHE_POOLS = 256
 ROLLBACK_WAIT = 5.0
 
@@ -229,15 +232,23 @@ class Pools:
             log.warning("a failed add left %d unreferenced object(s) for gc: %s", len(keys), e)
 
     @contextmanager
-    def _locked(self, pool_id: str) -> Iterator[Path]:
+    def _locked(self, pool_id: str, create: bool = False) -> Iterator[Path]:
+        """The pool's lock. Without `create`, a pool deleted before or while waiting for it is an unknown pool
+        (and its folder is not made again)."""
         folder = self.pool_dir(pool_id)
-        folder.mkdir(parents=True, exist_ok=True)
+        gone = UnknownSlot(f"pool {pool_id} does not exist (or has been deleted)")
+        if create:
+            folder.mkdir(parents=True, exist_ok=True)
         lock = filelock.FileLock(str(folder / ".lock"), timeout=self.lock_timeout, thread_local=False)
         try:
             lock.acquire()
         except filelock.Timeout:
             raise PoolBusy(f"pool {pool_id} is locked by another process; try again in a moment") from None
+        except FileNotFoundError:
+            raise gone from None
         try:
+            if not folder.is_dir():  # deleted while this waited: the lock held was the deleted folder's
+                raise gone
             yield folder
         finally:
             lock.release()
@@ -252,7 +263,7 @@ class Pools:
         pool_id = ids.pool_id(pool_id)
         if not create and not self.exists(pool_id):
             raise UnknownSlot(f"pool {pool_id} does not exist (or has never held a slot)")
-        with self._locked(pool_id) as folder:
+        with self._locked(pool_id, create) as folder:
             manifest = self._writable(pool_id)
             yield manifest
             if manifest.count > self.max_slots:
@@ -401,6 +412,31 @@ class Pools:
             manifest.slots = [by_id[x] for x in order]
         return manifest
 
+    def set_name(self, pool_id: str, name: str) -> Manifest:
+        """Name a pool (a pool not yet holding anything is made, so that a new pool can be named first)."""
+        name = clean_text(name, MAX_POOL_NAME, "name").strip()
+        with self._mutation(pool_id, create=True) as manifest:
+            manifest.name = name
+        return manifest
+
+    def delete(self, pool_id: str) -> None:
+        """Delete a pool: its folder (manifest and history) is moved out of pools/ under the pool's lock, in one
+        rename, then removed. Objects only it referenced are reclaimed by a later gc, after the grace period."""
+        pool_id = ids.pool_id(pool_id)
+        if not self.exists(pool_id):
+            raise UnknownSlot(f"there is no pool {pool_id} to delete")
+        trash = self.root / TRASH
+        trash.mkdir(exist_ok=True)
+        gone = trash / f"{pool_id}-{time.time_ns()}"
+        with self._locked(pool_id) as folder:
+            try:
+                os.rename(folder, gone)
+            except OSError as e:
+                raise storage_error(e) or e
+        with self._parsed_lock:
+            self._parsed.pop(pool_id, None)
+        shutil.rmtree(gone, ignore_errors=True)  # what a crash leaves here, gc removes
+
     def detach(self, pool_id: str) -> Manifest:
         """A new pool holding a copy of this one's slots; objects are shared, nothing is copied."""
         if not self.exists(pool_id):
@@ -410,6 +446,7 @@ class Pools:
         with self._mutation(new_id, create=True) as manifest:
             manifest.slots = list(source.slots)
             manifest.active = source.active
+            manifest.name = f"{source.name} (copy)" if source.name else ""
         return manifest
 
     def write_imported(self, manifest: Manifest) -> Manifest:

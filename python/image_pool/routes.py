@@ -58,6 +58,7 @@ class PoolApi:
             ("POST", "/add", self.add), ("POST", "/remove", self.remove), ("POST", "/active", self.active),
             ("POST", "/label", self.label), ("POST", "/set_mask", self.set_mask),
             ("POST", "/reorder", self.reorder), ("POST", "/detach", self.detach),
+            ("POST", "/rename", self.rename), ("POST", "/delete", self.delete),
             ("POST", "/editor_image", self.editor_image),
             # any text, line breaks included, reaches the handler, which validates it (a JSON 400, not a 404)
             ("GET", r"/thumb/{key:[\s\S]*}", self.thumb), ("GET", r"/object/{key:[\s\S]*}", self.object),
@@ -120,7 +121,7 @@ class PoolApi:
     async def list_pools(self, request: web.Request) -> web.Response:
         manifests = await self._read(self.pools.manifests)
         return web.json_response({"pools": [
-            {"pool_id": m.pool_id, "count": m.count, "revision": m.revision,
+            {"pool_id": m.pool_id, "name": m.name, "count": m.count, "revision": m.revision,
              "cover": m.slots[0].image if m.slots else None} for m in manifests]})
 
     # ----- mutations ---------------------------------------------------------------------------------------
@@ -221,6 +222,20 @@ class PoolApi:
         body = await read_json(request, self.client_timeout)
         pool_id = ids.pool_id(field(body, "pool_id"))
         return manifest_response(await self._write(self.pools.detach, pool_id))
+
+    async def rename(self, request: web.Request) -> web.Response:
+        body = await read_json(request, self.client_timeout)
+        pool_id = ids.pool_id(field(body, "pool_id"))
+        name = field(body, "name")
+        return manifest_response(await self._mutate(pool_id, self.pools.set_name, pool_id, name))
+
+    async def delete(self, request: web.Request) -> web.Response:
+        """The pool's manifest and history go at once; its objects stay until gc finds nothing references them."""
+        body = await read_json(request, self.client_timeout)
+        pool_id = ids.pool_id(field(body, "pool_id"))
+        await self._mutate(pool_id, self.pools.delete, pool_id)
+        self._listed.pop(pool_id, None)
+        return web.json_response({"deleted": pool_id})
 
     async def editor_image(self, request: web.Request) -> web.Response:
         """Where the MaskEditor's copy of a slot is, as ComfyUI's /view and /upload/mask name files."""

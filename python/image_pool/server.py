@@ -115,13 +115,15 @@ def _raise_open_file_limit() -> None:
 
 
 async def run(root: Path, host: str, port: int, input_dir: Path | None = None, *, allow_hosts=(),
-              client_timeout: float = BODY_IDLE_TIMEOUT) -> None:
+              client_timeout: float = BODY_IDLE_TIMEOUT, verbose: bool = False) -> None:
     root.mkdir(parents=True, exist_ok=True)
     _raise_open_file_limit()
     app = make_app(root, input_dir, listen_host=host, allow_hosts=allow_hosts, client_timeout=client_timeout)
     # keepalive_timeout also closes a connection whose request head has not arrived in time (half-sent headers)
     # lingering_time: how long a refused body is still read (so its sender sees the answer) before the close
-    runner = web.AppRunner(app, access_log=logging.getLogger("image_pool.access"), keepalive_timeout=client_timeout,
+    # one line per request only with --verbose: a short session in the manager makes hundreds
+    runner = web.AppRunner(app, access_log=logging.getLogger("image_pool.access") if verbose else None,
+                           keepalive_timeout=client_timeout,
                            handler_cancellation=True, lingering_time=1.0)
     await runner.setup()
     site = web.TCPSite(runner, host, port)
@@ -143,8 +145,9 @@ async def run(root: Path, host: str, port: int, input_dir: Path | None = None, *
 
 
 def serve(root: Path, host: str = "127.0.0.1", port: int = 8765, input_dir: Path | None = None, *,
-          allow_hosts=(), client_timeout: float = BODY_IDLE_TIMEOUT) -> None:
+          allow_hosts=(), client_timeout: float = BODY_IDLE_TIMEOUT, verbose: bool = False) -> None:
     try:
-        asyncio.run(run(Path(root), host, port, input_dir, allow_hosts=allow_hosts, client_timeout=client_timeout))
+        asyncio.run(run(Path(root), host, port, input_dir, allow_hosts=allow_hosts, client_timeout=client_timeout,
+                        verbose=verbose))
     except KeyboardInterrupt:
         pass
