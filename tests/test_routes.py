@@ -16,7 +16,7 @@ PNG = [imagegen.png(seed=s) for s in range(3)]
 async def test_list_unknown_pool_is_an_empty_manifest(client, pool_id):
     response = await client.get("/grid_pool/list", params={"pool_id": pool_id})
     assert response.status == 200
-    assert await response.json() == {"format": 1, "pool_id": pool_id, "revision": 0, "active": None, "slots": []}
+    assert await response.json() == {"format": 1, "pool_id": pool_id, "name": "", "revision": 0, "active": None, "slots": []}
 
 
 async def test_routes_are_also_under_api(client, pool_id):
