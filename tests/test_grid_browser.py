@@ -183,7 +183,7 @@ def test_a_bad_file_in_a_batch_fails_alone_and_the_others_are_added(page, pool):
                       ("broken.png", "image/png", b"\x89PNG\r\n\x1a\n not really a picture"),
                       ("good-2.png", "image/png", imagegen.png(seed=32))])
     expect(tiles(page)).to_have_count(5)
-    failed = page.locator("image-pool .upload.failed")
+    failed = page.locator("image-pool .error-note")
     expect(failed).to_have_count(1)
     expect(failed).to_contain_text("broken.png")
     assert [s.name for s in pools.load(pool_id).slots][3:] == ["good-1.png", "good-2.png"]
@@ -270,9 +270,9 @@ def test_every_action_by_keyboard_alone(page, pool, tmp_path):
     assert order(pools, pool_id) == [b, a, c]
 
     page.keyboard.press("m")  # mask request: the manager offers a picture or clearing
-    expect(page.locator("image-pool-manager dialog")).to_be_visible()
+    expect(page.get_by_role("dialog")).to_be_visible()
     page.keyboard.press("Escape")
-    expect(page.locator("image-pool-manager dialog")).to_be_hidden()
+    expect(page.get_by_role("dialog")).to_have_count(0)
 
     tile(page, 0).focus()
     page.keyboard.press("Delete")  # remove

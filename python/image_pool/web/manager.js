@@ -1,10 +1,12 @@
-import{a as n,b as p,c as t,d as l,e as d,g as c,k as h}from"./shared-5PZIC6ZI.js";var m=/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/,s=class extends d{constructor(){super(...arguments);this.apiBase="";this._pools=[];this._open="";this._showMasks=!0;this._error="";this._maskSlot=null;this._fromHash=()=>{let o=decodeURIComponent(location.hash.slice(1)).toLowerCase();m.test(o)&&(this._open=o)};this._onChange=o=>{let{manifest:e}=o.detail,a={pool_id:e.pool_id,count:e.slots.length,revision:e.revision,cover:e.slots[0]?.image??null},r=this._pools.some(i=>i.pool_id===e.pool_id);this._pools=r?this._pools.map(i=>i.pool_id===e.pool_id?a:i):[...this._pools,a]};this._onError=o=>{console.warn("image pool:",o.detail.action,o.detail.message)};this._onMaskRequest=o=>{let a=this.renderRoot.querySelector("image-pool")?.manifest.slots.find(r=>r.id===o.detail.slot);a&&(this._maskSlot={slot:a.id,hasMask:!!a.mask},this.updateComplete.then(()=>this.renderRoot.querySelector("dialog")?.showModal()))}}static{this.styles=p`
+import{a as l,b as n,c as i,d as s,e as p,g as d,j as c,k as m,l as h,m as u}from"./shared-HKAISUY5.js";var g=/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/,r=class extends p{constructor(){super(...arguments);this.apiBase="";this._pools=[];this._open="";this._showMasks=!0;this._error="";this._maskSlot=null;this._maskPicture=null;this._deleting=null;this._fromHash=()=>{let e=decodeURIComponent(location.hash.slice(1)).toLowerCase();g.test(e)&&(this._open=e)};this._onChange=e=>this._summarize(e.detail.manifest);this._onMaskRequest=e=>{let t=this.renderRoot.querySelector("image-pool"),a=t?.manifest.slots.findIndex(o=>o.id===e.detail.slot)??-1;!t||a<0||(this._maskSlot={slot:t.manifest.slots[a],position:a},this._setPicture(null),this.updateComplete.then(()=>this.renderRoot.querySelector("#mask-dialog")?.showModal()))}}static{this.styles=[h,n`
     :host {
       display: grid; grid-template-columns: 240px minmax(0, 1fr); grid-template-rows: auto minmax(0, 1fr);
       height: 100%; font: 14px/1.4 system-ui, sans-serif; color: CanvasText; background: Canvas;
       --_line: color-mix(in srgb, CanvasText 18%, Canvas);
       --_soft: color-mix(in srgb, CanvasText 5%, Canvas);
       --_accent: var(--image-pool-accent, #3b82f6);
+      --_focus: var(--image-pool-focus, CanvasText);
+      --_mask: var(--image-pool-mask-color, rgb(255 40 90 / 0.55));
     }
     header {
       grid-column: 1 / -1; display: flex; align-items: center; gap: 12px; padding: 8px 16px;
@@ -17,24 +19,78 @@ import{a as n,b as p,c as t,d as l,e as d,g as c,k as h}from"./shared-5PZIC6ZI.j
     main { display: flex; flex-direction: column; min-height: 0; }
     .bar { display: flex; align-items: center; gap: 8px; padding: 8px 12px; border-bottom: 1px solid var(--_line);
       flex-wrap: wrap; }
-    .bar code { user-select: all; font-size: 12px; padding: 2px 6px; background: var(--_soft); border-radius: 4px; }
+    .bar code { user-select: all; font-size: 11px; padding: 2px 6px; background: var(--_soft); border-radius: 4px;
+      color: GrayText; }
+    .bar .name { font: inherit; font-weight: 600; min-width: 12em; padding: 3px 6px; color: inherit;
+      background: transparent; border: 1px solid transparent; border-radius: 6px; }
+    .bar .name:hover { border-color: var(--_line); }
     .bar .spacer { flex: 1; }
     button { font: inherit; color: inherit; background: var(--_soft); border: 1px solid var(--_line);
       border-radius: 6px; padding: 4px 10px; cursor: pointer; }
     button:hover { border-color: var(--_accent); }
-    button:focus-visible { outline: 2px solid var(--_accent); outline-offset: 2px; }
+    button.danger:hover { border-color: var(--image-pool-danger, #c62f3a); }
+    button:focus-visible, input:focus-visible { outline: 2px dashed var(--_focus); outline-offset: 2px; }
     .pool { display: grid; grid-template-columns: 40px minmax(0, 1fr); gap: 8px; align-items: center; text-align: left;
       padding: 4px; }
     .pool[aria-current="true"] { border-color: var(--_accent); box-shadow: 0 0 0 1px var(--_accent); }
     .pool img, .pool .blank { width: 40px; height: 40px; object-fit: cover; border-radius: 4px; background: var(--_line); }
-    .pool .id { font-family: ui-monospace, monospace; font-size: 12px; overflow: hidden; text-overflow: ellipsis; }
+    .pool .title { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+    .pool .untitled { color: GrayText; font-style: italic; }
     .pool .meta { font-size: 11px; color: GrayText; }
     image-pool { flex: 1 1 auto; min-height: 0; }
     .placeholder { margin: auto; color: GrayText; text-align: center; padding: 24px; }
-    .error { color: #e5484d; padding: 8px 12px; }
-    dialog { border: 1px solid var(--_line); border-radius: 8px; color: CanvasText; background: Canvas; }
-    dialog menu { display: flex; gap: 8px; padding: 0; margin: 12px 0 0; }
-  `}static{this.properties={apiBase:{type:String,attribute:"api-base"},_pools:{state:!0},_open:{state:!0},_showMasks:{state:!0},_error:{state:!0},_maskSlot:{state:!0}}}get api(){return this._client?.base!==this.apiBase&&(this._client=new h(this.apiBase)),this._client}connectedCallback(){super.connectedCallback(),window.addEventListener("hashchange",this._fromHash),this._fromHash(),this.refresh()}disconnectedCallback(){super.disconnectedCallback(),window.removeEventListener("hashchange",this._fromHash)}_openPool(o){this._open=o,history.replaceState(null,"",`#${o}`)}async refresh(){try{this._pools=await this.api.pools(),!this._open&&this._pools.length&&this._openPool(this._pools[0].pool_id)}catch(o){this._error=o.message}}_newPool(){let o=crypto.randomUUID();this._pools=[...this._pools,{pool_id:o,count:0,revision:0,cover:null}],this._openPool(o)}async _detach(){try{let o=await this.api.detach(this._open);await this.refresh(),this._openPool(o.pool_id)}catch(o){this._error=o.message}}async _maskFromPicture(){let o=this.renderRoot.querySelector("#mask-file"),e=o?.files?.[0];!e||!this._maskSlot||(o.value="",await this._setMask(()=>this.api.setMaskFile(this._open,this._maskSlot.slot,e)))}async _setMask(o){this.renderRoot.querySelector("dialog")?.close();try{await o(),this._error=""}catch(e){this._error=e.message}this._maskSlot=null,await this.renderRoot.querySelector("image-pool")?.reload()}render(){return t`
+    dialog { border: 1px solid var(--_line); border-radius: 8px; color: CanvasText; background: Canvas; max-width: 560px; }
+    dialog h2 { font-size: 15px; margin: 0 0 8px; }
+    dialog menu { display: flex; gap: 8px; padding: 0; margin: 12px 0 0; justify-content: flex-end; }
+    .previews { display: flex; gap: 12px; margin: 8px 0; }
+    figure { margin: 0; display: flex; flex-direction: column; gap: 4px; font-size: 12px; color: GrayText; }
+    .preview { position: relative; width: 200px; height: 200px; background: var(--_soft); border-radius: 6px;
+      display: grid; place-items: center; overflow: hidden; }
+    .preview img { max-width: 100%; max-height: 100%; object-fit: contain; }
+    .preview .overlay { position: absolute; inset: 0; background: var(--_mask); mask-size: contain;
+      mask-position: center; mask-repeat: no-repeat; mask-mode: luminance; -webkit-mask-size: contain;
+      -webkit-mask-position: center; -webkit-mask-repeat: no-repeat; }
+  `]}static{this.properties={apiBase:{type:String,attribute:"api-base"},_pools:{state:!0},_open:{state:!0},_showMasks:{state:!0},_error:{state:!0},_maskSlot:{state:!0},_maskPicture:{state:!0},_deleting:{state:!0}}}get api(){return this._client?.base!==this.apiBase&&(this._client=new m(this.apiBase)),this._client}connectedCallback(){super.connectedCallback(),window.addEventListener("hashchange",this._fromHash),this._fromHash(),this.refresh()}disconnectedCallback(){super.disconnectedCallback(),window.removeEventListener("hashchange",this._fromHash)}_openPool(e){this._open=e,history.replaceState(null,"",e?`#${e}`:location.pathname)}get _openSummary(){return this._pools.find(e=>e.pool_id===this._open)}async _try(e){try{let t=await e();return this._error="",t}catch(t){this._error=t instanceof c?t.message:String(t);return}}async refresh(){let e=await this._try(()=>this.api.pools());e&&(this._pools=e,!this._open&&e.length&&this._openPool(e[0].pool_id))}_newPool(){let e=crypto.randomUUID();this._pools=[...this._pools,{pool_id:e,name:"",count:0,revision:0,cover:null}],this._openPool(e),this.updateComplete.then(()=>this.renderRoot.querySelector(".bar .name")?.focus())}async _rename(e){let t=e.target,a=this._openSummary;if(!a||t.value.trim()===a.name)return;let o=await this._try(()=>this.api.rename(this._open,t.value));o?this._summarize(o):t.value=a.name}async _detach(){let e=await this._try(()=>this.api.detach(this._open));e&&(await this.refresh(),this._openPool(e.pool_id))}async _delete(){let e=this._deleting;this._closeDialog("#delete-dialog"),e&&(e.revision>0&&await this._try(()=>this.api.deletePool(e.pool_id))===void 0||(this._pools=this._pools.filter(t=>t.pool_id!==e.pool_id),this._open===e.pool_id&&this._openPool(this._pools[0]?.pool_id??"")))}_summarize(e){let t={pool_id:e.pool_id,name:e.name??"",count:e.slots.length,revision:e.revision,cover:e.slots[0]?.image??null};this._pools.some(o=>o.pool_id===e.pool_id)?this._pools=this._pools.map(o=>o.pool_id===e.pool_id?t:o):e.revision>0&&(this._pools=[...this._pools,t])}_setPicture(e){this._maskPicture&&URL.revokeObjectURL(this._maskPicture.url),this._maskPicture=e?{file:e,url:URL.createObjectURL(e)}:null}_closeDialog(e){this.renderRoot.querySelector(e)?.close()}async _setMask(e){this._closeDialog("#mask-dialog"),await this._try(e),await this.renderRoot.querySelector("image-pool")?.reload()}_slotTitle(e,t){return e.label||e.name||`image ${t+1}`}_renderMaskDialog(){let e=this._maskSlot,t=o=>this.api.thumbUrl(o,256),a=o=>i`<div class="overlay" style="mask-image: url('${o}');
+      -webkit-mask-image: url('${o}')"></div>`;return i`
+      <dialog id="mask-dialog" aria-labelledby="mask-title"
+              @close=${()=>{this._maskSlot=null,this._setPicture(null)}}>
+        ${e?i`
+          <h2 id="mask-title">Mask of “${this._slotTitle(e.slot,e.position)}” (image ${e.position+1},
+            ${e.slot.width} × ${e.slot.height})</h2>
+          <div class="previews">
+            <figure>
+              <div class="preview" part="mask-current">
+                <img src=${t(e.slot.image)} alt="">
+                ${e.slot.mask?a(t(e.slot.mask)):s}
+              </div>
+              <figcaption>${e.slot.mask?"Its mask now (tinted)":"No mask yet"}</figcaption>
+            </figure>
+            ${this._maskPicture?i`
+              <figure>
+                <div class="preview" part="mask-new"><img src=${this._maskPicture.url} alt="The chosen mask picture"></div>
+                <figcaption>${this._maskPicture.file.name}</figcaption>
+              </figure>`:s}
+          </div>
+          <p>Choose a picture of the image's size: its alpha (transparent = masked) or, without alpha, white = masked.</p>
+          <input id="mask-file" type="file" accept=${d} aria-label="Mask picture"
+                 @change=${o=>this._setPicture(o.target.files?.[0]??null)}>
+          <menu>
+            ${e.slot.mask?i`<button class="danger" @click=${()=>this._setMask(()=>this.api.clearMask(this._open,e.slot.id))}>Clear mask</button>`:s}
+            <button @click=${()=>this._closeDialog("#mask-dialog")}>Cancel</button>
+            <button ?disabled=${!this._maskPicture} @click=${()=>{let o=this._maskPicture.file;this._setMask(()=>this.api.setMaskFile(this._open,e.slot.id,o))}}>Apply</button>
+          </menu>`:s}
+      </dialog>`}_renderDeleteDialog(){let e=this._deleting;return i`
+      <dialog id="delete-dialog" aria-labelledby="delete-title" @close=${()=>{this._deleting=null}}>
+        ${e?i`
+          <h2 id="delete-title">Delete “${e.name||"Untitled pool"}”?</h2>
+          <p>Its ${e.count} ${e.count===1?"image goes":"images go"} out of the pool, with its labels
+            and masks. Images other pools hold stay; the others are removed from disk by the next
+            <code>gc</code>.</p>
+          <menu>
+            <button @click=${()=>this._closeDialog("#delete-dialog")}>Cancel</button>
+            <button class="danger" @click=${this._delete}>Delete pool</button>
+          </menu>`:s}
+      </dialog>`}render(){let e=this._openSummary;return i`
       <header part="header">
         <h1>Image Pool</h1>
         <span class="hint">Click to select · drag or Alt+Arrow to reorder · F2 label · M mask · Delete remove ·
@@ -42,36 +98,32 @@ import{a as n,b as p,c as t,d as l,e as d,g as c,k as h}from"./shared-5PZIC6ZI.j
       </header>
       <aside part="pools" aria-label="Pools">
         <button @click=${this._newPool}>+ New pool</button>
-        ${this._pools.map(o=>t`
-          <button class="pool" aria-current=${o.pool_id===this._open?"true":"false"} title=${o.pool_id}
-                  @click=${()=>this._openPool(o.pool_id)}>
-            ${o.cover?t`<img src=${this.api.thumbUrl(o.cover,128)} alt="">`:t`<span class="blank"></span>`}
-            <span><div class="id">${o.pool_id}</div>
-              <div class="meta">${o.count} ${o.count===1?"image":"images"}</div></span>
+        ${this._pools.map(t=>i`
+          <button class="pool" aria-current=${t.pool_id===this._open?"true":"false"} title=${t.pool_id}
+                  @click=${()=>this._openPool(t.pool_id)}>
+            ${t.cover?i`<img src=${this.api.thumbUrl(t.cover,128)} alt="">`:i`<span class="blank"></span>`}
+            <span><div class="title ${t.name?"":"untitled"}">${t.name||"Untitled pool"}</div>
+              <div class="meta">${t.count} ${t.count===1?"image":"images"}</div></span>
           </button>`)}
       </aside>
       <main>
-        ${this._error?t`<div class="error" role="alert">${this._error}</div>`:l}
-        ${this._open?t`
+        ${this._error?u(this._error,()=>{this._error=""}):s}
+        ${this._open?i`
           <div class="bar" part="pool-bar">
-            <span>Pool</span><code>${this._open}</code>
+            <input class="name" aria-label="Pool name" placeholder="Untitled pool" maxlength="200"
+                   .value=${e?.name??""} @change=${this._rename}
+                   @keydown=${t=>{t.key==="Enter"&&t.target.blur()}}>
+            <code title="The pool's id">${this._open}</code>
             <span class="spacer"></span>
             <label><input type="checkbox" .checked=${this._showMasks}
-                          @change=${o=>{this._showMasks=o.target.checked}}>
+                          @change=${t=>{this._showMasks=t.target.checked}}>
               Show masks</label>
             <button @click=${this._detach} title="A new pool with the same images (nothing is copied on disk)">
               Detach (copy)</button>
+            <button class="danger" ?disabled=${!e} @click=${()=>{this._deleting=e??null,this.updateComplete.then(()=>this.renderRoot.querySelector("#delete-dialog")?.showModal())}}>Delete…</button>
           </div>
           <image-pool api-base=${this.apiBase} pool-id=${this._open} ?show-masks=${this._showMasks} tile-size="140"
-                      @pool-change=${this._onChange} @pool-error=${this._onError}
-                      @pool-mask-request=${this._onMaskRequest}></image-pool>`:t`<p class="placeholder">No pool yet. Press <b>New pool</b>, then drop images into it.</p>`}
+                      @pool-change=${this._onChange} @pool-mask-request=${this._onMaskRequest}></image-pool>`:i`<p class="placeholder">No pool yet. Press <b>New pool</b>, then drop images into it.</p>`}
       </main>
-      <dialog @close=${()=>{this._maskSlot=null}}>
-        <p>Set this image's mask from a picture: its alpha (transparent = masked) or, without alpha, white = masked.
-          It must have the image's size.</p>
-        <input id="mask-file" type="file" accept=${c} @change=${this._maskFromPicture}>
-        <menu>
-          ${this._maskSlot?.hasMask?t`<button @click=${()=>this._setMask(()=>this.api.clearMask(this._open,this._maskSlot.slot))}>Clear mask</button>`:l}
-          <button @click=${()=>this.renderRoot.querySelector("dialog")?.close()}>Cancel</button>
-        </menu>
-      </dialog>`}};n("image-pool-manager",s);
+      ${this._renderMaskDialog()}
+      ${this._renderDeleteDialog()}`}};l("image-pool-manager",r);

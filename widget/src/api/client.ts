@@ -98,6 +98,19 @@ export class PoolClient {
     return this.post("detach", { pool_id: poolId });
   }
 
+  rename(poolId: string, name: string): Promise<Manifest> {
+    return this.post("rename", { pool_id: poolId, name });
+  }
+
+  /** Delete a pool: its slots and history at once; its images stay on disk until a gc finds nothing uses them. */
+  async deletePool(poolId: string): Promise<string> {
+    return (await this.request<{ deleted: string }>("delete", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ pool_id: poolId }),
+    })).deleted;
+  }
+
   clearMask(poolId: string, slot: string): Promise<Manifest> {
     return this.post("set_mask", { pool_id: poolId, slot, clear: true });
   }

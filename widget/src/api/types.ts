@@ -1,4 +1,4 @@
-/** The shapes the HTTP API answers with (DESIGN §3 and §4). */
+/** The shapes the HTTP API answers with (the manifest as python/image_pool/manifest.py writes it; docs/architecture.md). */
 
 export interface Slot {
   id: string;
@@ -14,6 +14,8 @@ export interface Slot {
 export interface Manifest {
   format: 1;
   pool_id: string;
+  /** What the user calls the pool; may be empty. */
+  name: string;
   revision: number;
   active: string | null;
   slots: Slot[];
@@ -23,6 +25,7 @@ export interface Manifest {
 
 export interface PoolSummary {
   pool_id: string;
+  name: string;
   count: number;
   revision: number;
   cover: string | null;
@@ -33,5 +36,5 @@ export interface ApiErrorBody {
 }
 
 export function emptyManifest(poolId: string): Manifest {
-  return { format: 1, pool_id: poolId, revision: 0, active: null, slots: [] };
+  return { format: 1, pool_id: poolId, name: "", revision: 0, active: null, slots: [] };
 }

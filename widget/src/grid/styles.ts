@@ -12,6 +12,8 @@ export const gridStyles = css`
     --_tile-bg: var(--image-pool-tile-bg, var(--comfy-menu-bg, color-mix(in srgb, CanvasText 6%, Canvas)));
     --_border: var(--image-pool-border, var(--border-color, color-mix(in srgb, CanvasText 25%, Canvas)));
     --_accent: var(--image-pool-accent, var(--p-primary-color, #3b82f6));
+    /* keyboard focus: the text colour, dashed, so it never reads as the (accent, solid) selection */
+    --_focus: var(--image-pool-focus, var(--input-text, CanvasText));
     --_danger: var(--image-pool-danger, var(--error-text, #e5484d));
     --_mask: var(--image-pool-mask-color, rgb(255 40 90 / 0.55));
     --_radius: var(--image-pool-radius, 6px);
@@ -42,7 +44,7 @@ export const gridStyles = css`
   }
   button:hover { border-color: var(--_accent); }
   button:focus-visible, .tile:focus-visible, .label-input:focus-visible {
-    outline: 2px solid var(--_accent); outline-offset: 2px;
+    outline: 2px dashed var(--_focus); outline-offset: 3px;
   }
 
   .scroller {

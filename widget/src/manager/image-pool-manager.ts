@@ -1,27 +1,31 @@
 /**
- * <image-pool-manager>: the standalone page's app. Lists the store's pools, creates and detaches pools, and opens one
- * in <image-pool> with masks shown as overlays. The open pool is kept in the URL's hash, so a reload keeps it.
+ * <image-pool-manager>: the standalone page's app. Lists the store's pools by name; creates, names, detaches and
+ * deletes pools; opens one in <image-pool> with masks shown as overlays, and sets a slot's mask from a picture. The
+ * open pool is kept in the URL's hash, so a reload keeps it.
  */
 
 import { LitElement, css, html, nothing, type TemplateResult } from "lit";
 
 import { ACCEPT_ATTRIBUTE } from "../api/accepted.js";
 import { PoolApiError, PoolClient } from "../api/client.js";
-import type { Manifest, PoolSummary } from "../api/types.js";
+import type { Manifest, PoolSummary, Slot } from "../api/types.js";
 import type { PoolMaskRequestDetail } from "../grid/events.js";
 import "../index.js";
-import type { PoolChangeDetail, PoolErrorDetail } from "../pool/image-pool.js";
+import type { PoolChangeDetail } from "../pool/image-pool.js";
+import { errorNote, errorNoteStyles } from "../shared/error-note.js";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 export class ImagePoolManager extends LitElement {
-  static override styles = css`
+  static override styles = [errorNoteStyles, css`
     :host {
       display: grid; grid-template-columns: 240px minmax(0, 1fr); grid-template-rows: auto minmax(0, 1fr);
       height: 100%; font: 14px/1.4 system-ui, sans-serif; color: CanvasText; background: Canvas;
       --_line: color-mix(in srgb, CanvasText 18%, Canvas);
       --_soft: color-mix(in srgb, CanvasText 5%, Canvas);
       --_accent: var(--image-pool-accent, #3b82f6);
+      --_focus: var(--image-pool-focus, CanvasText);
+      --_mask: var(--image-pool-mask-color, rgb(255 40 90 / 0.55));
     }
     header {
       grid-column: 1 / -1; display: flex; align-items: center; gap: 12px; padding: 8px 16px;
@@ -34,24 +38,38 @@ export class ImagePoolManager extends LitElement {
     main { display: flex; flex-direction: column; min-height: 0; }
     .bar { display: flex; align-items: center; gap: 8px; padding: 8px 12px; border-bottom: 1px solid var(--_line);
       flex-wrap: wrap; }
-    .bar code { user-select: all; font-size: 12px; padding: 2px 6px; background: var(--_soft); border-radius: 4px; }
+    .bar code { user-select: all; font-size: 11px; padding: 2px 6px; background: var(--_soft); border-radius: 4px;
+      color: GrayText; }
+    .bar .name { font: inherit; font-weight: 600; min-width: 12em; padding: 3px 6px; color: inherit;
+      background: transparent; border: 1px solid transparent; border-radius: 6px; }
+    .bar .name:hover { border-color: var(--_line); }
     .bar .spacer { flex: 1; }
     button { font: inherit; color: inherit; background: var(--_soft); border: 1px solid var(--_line);
       border-radius: 6px; padding: 4px 10px; cursor: pointer; }
     button:hover { border-color: var(--_accent); }
-    button:focus-visible { outline: 2px solid var(--_accent); outline-offset: 2px; }
+    button.danger:hover { border-color: var(--image-pool-danger, #c62f3a); }
+    button:focus-visible, input:focus-visible { outline: 2px dashed var(--_focus); outline-offset: 2px; }
     .pool { display: grid; grid-template-columns: 40px minmax(0, 1fr); gap: 8px; align-items: center; text-align: left;
       padding: 4px; }
     .pool[aria-current="true"] { border-color: var(--_accent); box-shadow: 0 0 0 1px var(--_accent); }
     .pool img, .pool .blank { width: 40px; height: 40px; object-fit: cover; border-radius: 4px; background: var(--_line); }
-    .pool .id { font-family: ui-monospace, monospace; font-size: 12px; overflow: hidden; text-overflow: ellipsis; }
+    .pool .title { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+    .pool .untitled { color: GrayText; font-style: italic; }
     .pool .meta { font-size: 11px; color: GrayText; }
     image-pool { flex: 1 1 auto; min-height: 0; }
     .placeholder { margin: auto; color: GrayText; text-align: center; padding: 24px; }
-    .error { color: #e5484d; padding: 8px 12px; }
-    dialog { border: 1px solid var(--_line); border-radius: 8px; color: CanvasText; background: Canvas; }
-    dialog menu { display: flex; gap: 8px; padding: 0; margin: 12px 0 0; }
-  `;
+    dialog { border: 1px solid var(--_line); border-radius: 8px; color: CanvasText; background: Canvas; max-width: 560px; }
+    dialog h2 { font-size: 15px; margin: 0 0 8px; }
+    dialog menu { display: flex; gap: 8px; padding: 0; margin: 12px 0 0; justify-content: flex-end; }
+    .previews { display: flex; gap: 12px; margin: 8px 0; }
+    figure { margin: 0; display: flex; flex-direction: column; gap: 4px; font-size: 12px; color: GrayText; }
+    .preview { position: relative; width: 200px; height: 200px; background: var(--_soft); border-radius: 6px;
+      display: grid; place-items: center; overflow: hidden; }
+    .preview img { max-width: 100%; max-height: 100%; object-fit: contain; }
+    .preview .overlay { position: absolute; inset: 0; background: var(--_mask); mask-size: contain;
+      mask-position: center; mask-repeat: no-repeat; mask-mode: luminance; -webkit-mask-size: contain;
+      -webkit-mask-position: center; -webkit-mask-repeat: no-repeat; }
+  `];
 
   static override properties = {
     apiBase: { type: String, attribute: "api-base" },
@@ -60,6 +78,8 @@ export class ImagePoolManager extends LitElement {
     _showMasks: { state: true },
     _error: { state: true },
     _maskSlot: { state: true },
+    _maskPicture: { state: true },
+    _deleting: { state: true },
   };
 
   apiBase = "";
@@ -67,7 +87,11 @@ export class ImagePoolManager extends LitElement {
   private _open = "";
   private _showMasks = true;
   private _error = "";
-  private _maskSlot: { slot: string; hasMask: boolean } | null = null;
+  /** The slot whose mask dialog is open, and where it stands in the pool. */
+  private _maskSlot: { slot: Slot; position: number } | null = null;
+  /** The picture chosen in the mask dialog, previewed before it is applied. */
+  private _maskPicture: { file: File; url: string } | null = null;
+  private _deleting: PoolSummary | null = null;
   private _client?: PoolClient;
 
   private get api(): PoolClient {
@@ -94,77 +118,160 @@ export class ImagePoolManager extends LitElement {
 
   private _openPool(id: string): void {
     this._open = id;
-    history.replaceState(null, "", `#${id}`);
+    history.replaceState(null, "", id ? `#${id}` : location.pathname);
+  }
+
+  private get _openSummary(): PoolSummary | undefined {
+    return this._pools.find((p) => p.pool_id === this._open);
+  }
+
+  /** Run a call; show its failure as the page's error note. */
+  private async _try<T>(call: () => Promise<T>): Promise<T | undefined> {
+    try {
+      const result = await call();
+      this._error = "";
+      return result;
+    } catch (e) {
+      this._error = e instanceof PoolApiError ? e.message : String(e);
+      return undefined;
+    }
   }
 
   async refresh(): Promise<void> {
-    try {
-      this._pools = await this.api.pools();
-      if (!this._open && this._pools.length) this._openPool(this._pools[0].pool_id);
-    } catch (e) {
-      this._error = (e as PoolApiError).message;
-    }
+    const pools = await this._try(() => this.api.pools());
+    if (!pools) return;
+    this._pools = pools;
+    if (!this._open && pools.length) this._openPool(pools[0].pool_id);
   }
 
   private _newPool(): void {
     const id = crypto.randomUUID();
-    this._pools = [...this._pools, { pool_id: id, count: 0, revision: 0, cover: null }];
+    this._pools = [...this._pools, { pool_id: id, name: "", count: 0, revision: 0, cover: null }];
     this._openPool(id);
+    void this.updateComplete.then(() => this.renderRoot.querySelector<HTMLInputElement>(".bar .name")?.focus());
+  }
+
+  private async _rename(e: Event): Promise<void> {
+    const input = e.target as HTMLInputElement;
+    const summary = this._openSummary;
+    if (!summary || input.value.trim() === summary.name) return;
+    const manifest = await this._try(() => this.api.rename(this._open, input.value));
+    if (manifest) this._summarize(manifest);
+    else input.value = summary.name;
   }
 
   private async _detach(): Promise<void> {
-    try {
-      const copy: Manifest = await this.api.detach(this._open);
-      await this.refresh();
-      this._openPool(copy.pool_id);
-    } catch (e) {
-      this._error = (e as PoolApiError).message;
-    }
+    const copy = await this._try(() => this.api.detach(this._open));
+    if (!copy) return;
+    await this.refresh();
+    this._openPool(copy.pool_id);
   }
 
-  private _onChange = (e: CustomEvent<PoolChangeDetail>): void => {
-    const { manifest } = e.detail;
-    const summary = { pool_id: manifest.pool_id, count: manifest.slots.length, revision: manifest.revision,
-                      cover: manifest.slots[0]?.image ?? null };
-    const known = this._pools.some((p) => p.pool_id === manifest.pool_id);
-    this._pools = known ? this._pools.map((p) => (p.pool_id === manifest.pool_id ? summary : p))
-                        : [...this._pools, summary];
-  };
+  private async _delete(): Promise<void> {
+    const doomed = this._deleting;
+    this._closeDialog("#delete-dialog");
+    if (!doomed) return;
+    // a pool made on this page and never written to exists only here
+    if (doomed.revision > 0 && (await this._try(() => this.api.deletePool(doomed.pool_id))) === undefined) return;
+    this._pools = this._pools.filter((p) => p.pool_id !== doomed.pool_id);
+    if (this._open === doomed.pool_id) this._openPool(this._pools[0]?.pool_id ?? "");
+  }
 
-  private _onError = (e: CustomEvent<PoolErrorDetail>): void => {
-    console.warn("image pool:", e.detail.action, e.detail.message);
-  };
+  private _summarize(manifest: Manifest): void {
+    const summary = { pool_id: manifest.pool_id, name: manifest.name ?? "", count: manifest.slots.length,
+                      revision: manifest.revision, cover: manifest.slots[0]?.image ?? null };
+    const known = this._pools.some((p) => p.pool_id === manifest.pool_id);
+    if (known) this._pools = this._pools.map((p) => (p.pool_id === manifest.pool_id ? summary : p));
+    else if (manifest.revision > 0) this._pools = [...this._pools, summary];  // not a late answer for a deleted pool
+  }
+
+  private _onChange = (e: CustomEvent<PoolChangeDetail>): void => this._summarize(e.detail.manifest);
 
   // Without ComfyUI there is no mask editor: a mask comes from a picture (alpha 0 or white = masked), or is cleared.
   private _onMaskRequest = (e: CustomEvent<PoolMaskRequestDetail>): void => {
     const pool = this.renderRoot.querySelector("image-pool");
-    const slot = pool?.manifest.slots.find((s) => s.id === e.detail.slot);
-    if (!slot) return;
-    this._maskSlot = { slot: slot.id, hasMask: !!slot.mask };
-    void this.updateComplete.then(() => this.renderRoot.querySelector("dialog")?.showModal());
+    const position = pool?.manifest.slots.findIndex((s) => s.id === e.detail.slot) ?? -1;
+    if (!pool || position < 0) return;
+    this._maskSlot = { slot: pool.manifest.slots[position], position };
+    this._setPicture(null);
+    void this.updateComplete.then(() => this.renderRoot.querySelector<HTMLDialogElement>("#mask-dialog")?.showModal());
   };
 
-  private async _maskFromPicture(): Promise<void> {
-    const input = this.renderRoot.querySelector<HTMLInputElement>("#mask-file");
-    const file = input?.files?.[0];
-    if (!file || !this._maskSlot) return;
-    input!.value = "";
-    await this._setMask(() => this.api.setMaskFile(this._open, this._maskSlot!.slot, file));
+  private _setPicture(file: File | null): void {
+    if (this._maskPicture) URL.revokeObjectURL(this._maskPicture.url);
+    this._maskPicture = file ? { file, url: URL.createObjectURL(file) } : null;
+  }
+
+  private _closeDialog(selector: string): void {
+    this.renderRoot.querySelector<HTMLDialogElement>(selector)?.close();
   }
 
   private async _setMask(call: () => Promise<Manifest>): Promise<void> {
-    this.renderRoot.querySelector("dialog")?.close();
-    try {
-      await call();
-      this._error = "";
-    } catch (e) {
-      this._error = (e as PoolApiError).message;
-    }
-    this._maskSlot = null;
+    this._closeDialog("#mask-dialog");
+    await this._try(call);
     await this.renderRoot.querySelector("image-pool")?.reload();
   }
 
+  private _slotTitle(slot: Slot, position: number): string {
+    return slot.label || slot.name || `image ${position + 1}`;
+  }
+
+  private _renderMaskDialog(): TemplateResult {
+    const target = this._maskSlot;
+    const thumb = (key: string) => this.api.thumbUrl(key, 256);
+    const overlay = (url: string) => html`<div class="overlay" style="mask-image: url('${url}');
+      -webkit-mask-image: url('${url}')"></div>`;
+    return html`
+      <dialog id="mask-dialog" aria-labelledby="mask-title"
+              @close=${() => { this._maskSlot = null; this._setPicture(null); }}>
+        ${target ? html`
+          <h2 id="mask-title">Mask of “${this._slotTitle(target.slot, target.position)}” (image ${target.position + 1},
+            ${target.slot.width} × ${target.slot.height})</h2>
+          <div class="previews">
+            <figure>
+              <div class="preview" part="mask-current">
+                <img src=${thumb(target.slot.image)} alt="">
+                ${target.slot.mask ? overlay(thumb(target.slot.mask)) : nothing}
+              </div>
+              <figcaption>${target.slot.mask ? "Its mask now (tinted)" : "No mask yet"}</figcaption>
+            </figure>
+            ${this._maskPicture ? html`
+              <figure>
+                <div class="preview" part="mask-new"><img src=${this._maskPicture.url} alt="The chosen mask picture"></div>
+                <figcaption>${this._maskPicture.file.name}</figcaption>
+              </figure>` : nothing}
+          </div>
+          <p>Choose a picture of the image's size: its alpha (transparent = masked) or, without alpha, white = masked.</p>
+          <input id="mask-file" type="file" accept=${ACCEPT_ATTRIBUTE} aria-label="Mask picture"
+                 @change=${(e: Event) => this._setPicture((e.target as HTMLInputElement).files?.[0] ?? null)}>
+          <menu>
+            ${target.slot.mask ? html`<button class="danger" @click=${() => this._setMask(
+              () => this.api.clearMask(this._open, target.slot.id))}>Clear mask</button>` : nothing}
+            <button @click=${() => this._closeDialog("#mask-dialog")}>Cancel</button>
+            <button ?disabled=${!this._maskPicture} @click=${() => { const file = this._maskPicture!.file;
+              void this._setMask(() => this.api.setMaskFile(this._open, target.slot.id, file)); }}>Apply</button>
+          </menu>` : nothing}
+      </dialog>`;
+  }
+
+  private _renderDeleteDialog(): TemplateResult {
+    const doomed = this._deleting;
+    return html`
+      <dialog id="delete-dialog" aria-labelledby="delete-title" @close=${() => { this._deleting = null; }}>
+        ${doomed ? html`
+          <h2 id="delete-title">Delete “${doomed.name || "Untitled pool"}”?</h2>
+          <p>Its ${doomed.count} ${doomed.count === 1 ? "image goes" : "images go"} out of the pool, with its labels
+            and masks. Images other pools hold stay; the others are removed from disk by the next
+            <code>gc</code>.</p>
+          <menu>
+            <button @click=${() => this._closeDialog("#delete-dialog")}>Cancel</button>
+            <button class="danger" @click=${this._delete}>Delete pool</button>
+          </menu>` : nothing}
+      </dialog>`;
+  }
+
   protected override render(): TemplateResult {
+    const open = this._openSummary;
     return html`
       <header part="header">
         <h1>Image Pool</h1>
@@ -177,37 +284,36 @@ export class ImagePoolManager extends LitElement {
           <button class="pool" aria-current=${p.pool_id === this._open ? "true" : "false"} title=${p.pool_id}
                   @click=${() => this._openPool(p.pool_id)}>
             ${p.cover ? html`<img src=${this.api.thumbUrl(p.cover, 128)} alt="">` : html`<span class="blank"></span>`}
-            <span><div class="id">${p.pool_id}</div>
+            <span><div class="title ${p.name ? "" : "untitled"}">${p.name || "Untitled pool"}</div>
               <div class="meta">${p.count} ${p.count === 1 ? "image" : "images"}</div></span>
           </button>`)}
       </aside>
       <main>
-        ${this._error ? html`<div class="error" role="alert">${this._error}</div>` : nothing}
+        ${this._error ? errorNote(this._error, () => { this._error = ""; }) : nothing}
         ${this._open ? html`
           <div class="bar" part="pool-bar">
-            <span>Pool</span><code>${this._open}</code>
+            <input class="name" aria-label="Pool name" placeholder="Untitled pool" maxlength="200"
+                   .value=${open?.name ?? ""} @change=${this._rename}
+                   @keydown=${(e: KeyboardEvent) => { if (e.key === "Enter") (e.target as HTMLInputElement).blur(); }}>
+            <code title="The pool's id">${this._open}</code>
             <span class="spacer"></span>
             <label><input type="checkbox" .checked=${this._showMasks}
                           @change=${(e: Event) => { this._showMasks = (e.target as HTMLInputElement).checked; }}>
               Show masks</label>
             <button @click=${this._detach} title="A new pool with the same images (nothing is copied on disk)">
               Detach (copy)</button>
+            <button class="danger" ?disabled=${!open} @click=${() => {
+              this._deleting = open ?? null;
+              void this.updateComplete.then(() =>
+                this.renderRoot.querySelector<HTMLDialogElement>("#delete-dialog")?.showModal());
+            }}>Delete…</button>
           </div>
           <image-pool api-base=${this.apiBase} pool-id=${this._open} ?show-masks=${this._showMasks} tile-size="140"
-                      @pool-change=${this._onChange} @pool-error=${this._onError}
-                      @pool-mask-request=${this._onMaskRequest}></image-pool>`
+                      @pool-change=${this._onChange} @pool-mask-request=${this._onMaskRequest}></image-pool>`
         : html`<p class="placeholder">No pool yet. Press <b>New pool</b>, then drop images into it.</p>`}
       </main>
-      <dialog @close=${() => { this._maskSlot = null; }}>
-        <p>Set this image's mask from a picture: its alpha (transparent = masked) or, without alpha, white = masked.
-          It must have the image's size.</p>
-        <input id="mask-file" type="file" accept=${ACCEPT_ATTRIBUTE} @change=${this._maskFromPicture}>
-        <menu>
-          ${this._maskSlot?.hasMask ? html`<button @click=${() => this._setMask(
-            () => this.api.clearMask(this._open, this._maskSlot!.slot))}>Clear mask</button>` : nothing}
-          <button @click=${() => this.renderRoot.querySelector("dialog")?.close()}>Cancel</button>
-        </menu>
-      </dialog>`;
+      ${this._renderMaskDialog()}
+      ${this._renderDeleteDialog()}`;
   }
 }
 

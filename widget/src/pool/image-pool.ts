@@ -8,6 +8,7 @@ import { LitElement, css, html, nothing, type PropertyValues, type TemplateResul
 
 import { ACCEPTED_NAMES, splitImages } from "../api/accepted.js";
 import { PoolApiError, PoolClient } from "../api/client.js";
+import { errorNote, errorNoteStyles } from "../shared/error-note.js";
 import { emptyManifest, type Manifest } from "../api/types.js";
 import type {
   PoolFilesDetail, PoolLabelDetail, PoolRemoveDetail, PoolReorderDetail, PoolSelectDetail,
@@ -24,22 +25,14 @@ interface PendingUpload { file: File; name: string; state: UploadState }
 let uploadIds = 0;
 
 export class ImagePool extends LitElement {
-  static override styles = css`
+  static override styles = [errorNoteStyles, css`
     :host { display: flex; flex-direction: column; min-height: 0; height: 100%; position: relative; }
     image-pool-grid { flex: 1 1 auto; min-height: 0; }
     .uploads { display: flex; flex-direction: column; gap: 2px; padding: 4px 6px; font: 11px system-ui, sans-serif; }
     .upload { display: grid; grid-template-columns: minmax(0, 1fr) 120px; gap: 6px; align-items: center; }
     .upload span { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
-    .upload.failed { color: var(--image-pool-danger, var(--error-text, #e5484d)); }
     progress { width: 100%; height: 8px; }
-    .error {
-      display: flex; gap: 8px; align-items: flex-start; margin: 4px 6px; padding: 6px 8px; border-radius: 6px;
-      font: 12px system-ui, sans-serif; color: #fff; background: var(--image-pool-danger, var(--error-text, #c62f3a));
-    }
-    .error p { margin: 0; flex: 1; overflow-wrap: anywhere; }
-    .error button { font: inherit; color: inherit; background: none; border: 1px solid currentColor;
-      border-radius: 4px; cursor: pointer; }
-  `;
+  `];
 
   static override properties = {
     apiBase: { type: String, attribute: "api-base" },
@@ -242,19 +235,15 @@ export class ImagePool extends LitElement {
   protected override render(): TemplateResult {
     const active = this.selected ?? this.manifest.active;
     return html`
-      ${this._error ? html`
-        <div class="error" part="error" role="alert">
-          <p>${this._error.message}</p>
-          <button part="error-dismiss" @click=${() => { this._error = null; }} aria-label="Dismiss">OK</button>
-        </div>` : nothing}
-      ${this._uploads.length ? html`
+      ${this._error ? errorNote(this._error.message, () => { this._error = null; }) : nothing}
+      ${this._uploads.filter((u) => u.error).map((u) => errorNote(`${u.name}: ${u.error}`,
+        () => { this._uploads = this._uploads.filter((x) => x !== u); }, "error upload-error"))}
+      ${this._uploads.some((u) => !u.error) ? html`
         <div class="uploads" part="uploads" aria-live="polite">
-          ${this._uploads.map((u) => html`
-            <div class="upload ${u.error ? "failed" : ""}" part="upload">
-              <span title=${u.error ?? u.name}>${u.error ? `${u.name}: ${u.error}` : u.name}</span>
-              ${u.error ? html`<button @click=${() => { this._uploads = this._uploads.filter((x) => x !== u); }}
-                                       aria-label="Dismiss">✕</button>`
-                        : html`<progress max=${u.total || 1} .value=${u.loaded} aria-label="Uploading ${u.name}"></progress>`}
+          ${this._uploads.filter((u) => !u.error).map((u) => html`
+            <div class="upload" part="upload">
+              <span title=${u.name}>${u.name}</span>
+              <progress max=${u.total || 1} .value=${u.loaded} aria-label="Uploading ${u.name}"></progress>
             </div>`)}
         </div>` : nothing}
       <image-pool-grid exportparts="toolbar, upload-button, count, scroller, listbox, tile, tile-active, thumb, image,

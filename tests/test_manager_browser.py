@@ -1,0 +1,142 @@
+"""The manager page in real Chromium against the real server: pools by name, renaming, deleting with a
+confirmation, the mask dialog (which image, a preview, then apply), one dismissible error style, and focus that
+never looks like the selection."""
+
+import numpy as np
+import pytest
+from playwright.sync_api import expect
+
+from . import imagegen
+from .browser_support import browser, new_pool_id, page, store  # noqa: F401 (fixtures)
+
+pytestmark = pytest.mark.browser
+
+
+def tiles(page):
+    return page.locator("image-pool-grid .tile")
+
+
+@pytest.fixture
+def named(store):
+    url, pools = store
+    pool_id = new_pool_id()
+    _, slots = pools.add(pool_id, [imagegen.png(90, 120, seed=s) for s in range(2)], labels=["first", ""],
+                         names=["one.png", "two.png"])
+    pools.set_name(pool_id, "Holiday")
+    return url, pools, pool_id, slots
+
+
+def open_manager(page, url, pool_id, count):
+    page.goto(f"{url}/#{pool_id}")
+    expect(tiles(page)).to_have_count(count)
+
+
+def test_pools_are_listed_by_name_and_renamed_in_place(page, named):
+    url, pools, pool_id, _ = named
+    open_manager(page, url, pool_id, 2)
+    expect(page.locator("aside .pool[aria-current=true] .title")).to_have_text("Holiday")
+    name = page.get_by_label("Pool name")
+    expect(name).to_have_value("Holiday")
+    name.fill("Holiday 2026 <b>")
+    name.press("Enter")
+    expect(page.locator("aside .pool[aria-current=true] .title")).to_have_text("Holiday 2026 <b>")
+    assert pools.load(pool_id).name == "Holiday 2026 <b>", "stored as text"
+
+
+def test_a_new_pool_is_named_first_and_exists_once_named(page, named):
+    url, pools, pool_id, _ = named
+    open_manager(page, url, pool_id, 2)
+    page.get_by_role("button", name="+ New pool").click()
+    name = page.get_by_label("Pool name")
+    expect(name).to_be_focused()
+    name.fill("Portraits")
+    name.press("Enter")
+    expect(page.locator("aside .pool .title", has_text="Portraits")).to_have_count(1)
+    assert [m.count for m in pools.manifests() if m.name == "Portraits"] == [0], "made on the server, empty"
+
+
+def test_delete_asks_first_and_cancel_keeps_the_pool(page, named):
+    url, pools, pool_id, _ = named
+    open_manager(page, url, pool_id, 2)
+    page.get_by_role("button", name="Delete…").click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog).to_contain_text("Delete “Holiday”?")
+    expect(dialog).to_contain_text("2 images")
+    dialog.get_by_role("button", name="Cancel").click()
+    expect(dialog).to_have_count(0)
+    assert pools.exists(pool_id)
+    page.get_by_role("button", name="Delete…").click()
+    page.get_by_role("dialog").get_by_role("button", name="Delete pool").click()
+    expect(page.locator(f'aside .pool[title="{pool_id}"]')).to_have_count(0)
+    assert not pools.exists(pool_id)
+
+
+def test_the_mask_dialog_names_the_image_previews_and_applies(page, named, tmp_path):
+    url, pools, pool_id, (first, second) = named
+    open_manager(page, url, pool_id, 2)
+    tiles(page).nth(1).click()
+    page.keyboard.press("m")
+    dialog = page.get_by_role("dialog")
+    expect(dialog.get_by_role("heading")).to_have_text("Mask of “two.png” (image 2, 120 × 90)")
+    expect(dialog).to_contain_text("No mask yet")
+    expect(dialog.get_by_role("button", name="Apply")).to_be_disabled()
+    picture = np.zeros((90, 120), np.uint8)
+    picture[10:40, 10:60] = 255
+    (tmp_path / "mask.png").write_bytes(imagegen.encode(__import__("PIL.Image").Image.fromarray(picture), "PNG"))
+    dialog.get_by_label("Mask picture").set_input_files(str(tmp_path / "mask.png"))
+    preview = dialog.locator("[part=mask-new] img")
+    expect(preview).to_have_js_property("complete", True)
+    assert preview.evaluate("i => i.naturalWidth") == 120, "the chosen picture is shown before it is applied"
+    assert pools.load(pool_id).slot(second).mask is None, "nothing applied yet"
+    dialog.get_by_role("button", name="Apply").click()
+    expect(dialog).to_have_count(0)
+    expect(tiles(page).nth(1).locator(".mask-dot")).to_be_visible()
+    assert pools.load(pool_id).slot(second).mask is not None
+
+    tiles(page).nth(1).click()
+    page.keyboard.press("m")
+    expect(page.get_by_role("dialog")).to_contain_text("Its mask now")
+    expect(page.get_by_role("dialog").locator("[part=mask-current] .overlay")).to_have_count(1)
+
+
+def test_errors_look_alike_and_can_be_dismissed(page, named, tmp_path):
+    url, pools, pool_id, (first, _) = named
+    open_manager(page, url, pool_id, 2)
+    tiles(page).nth(0).click()
+    page.keyboard.press("m")
+    wrong = imagegen.png(10, 10, seed=3)
+    (tmp_path / "small.png").write_bytes(wrong)
+    page.get_by_role("dialog").get_by_label("Mask picture").set_input_files(str(tmp_path / "small.png"))
+    page.get_by_role("dialog").get_by_role("button", name="Apply").click()
+    mask_error = page.locator("main > .error-note")
+    expect(mask_error).to_contain_text("10x10")
+    page.locator("image-pool-grid .scroller").evaluate(
+        """(scroller) => {
+            const transfer = new DataTransfer();
+            transfer.items.add(new File(["plain text"], "notes.txt", { type: "text/plain" }));
+            scroller.dispatchEvent(new DragEvent("drop", { dataTransfer: transfer, bubbles: true, cancelable: true }));
+        }""")
+    upload_error = page.locator("image-pool .error-note")
+    expect(upload_error).to_contain_text("not an image: notes.txt")
+    style = "e => { const s = getComputedStyle(e); return [s.backgroundColor, s.color, s.borderRadius]; }"
+    assert mask_error.evaluate(style) == upload_error.first.evaluate(style), "one error style"
+    mask_error.get_by_role("button").click()
+    expect(mask_error).to_have_count(0)
+    upload_error.first.get_by_role("button").click()
+    expect(upload_error).to_have_count(0)
+    assert pools.load(pool_id).slot(first).mask is None
+
+
+def test_keyboard_focus_does_not_look_like_the_selection(page, named):
+    url, pools, pool_id, _ = named
+    open_manager(page, url, pool_id, 2)
+    tiles(page).nth(0).click()
+    page.keyboard.press("ArrowRight")  # focus moves; the selection stays on the first tile
+    focused, selected = tiles(page).nth(1), tiles(page).nth(0)
+    expect(focused).to_be_focused()
+    expect(selected).to_have_attribute("aria-selected", "true")
+    look = "e => { const s = getComputedStyle(e); return [s.outlineStyle, s.outlineColor, s.boxShadow, s.borderColor]; }"
+    focus_outline, focus_outline_color, focus_shadow, _ = focused.evaluate(look)
+    _, _, selected_shadow, selected_border = selected.evaluate(look)
+    assert focus_outline == "dashed" and focus_shadow == "none"
+    assert selected_shadow != "none" and focus_outline_color not in selected_shadow
