@@ -12,6 +12,7 @@ from PIL import Image
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 
+from image_pool import ids
 from image_pool.pools import Pools
 
 from . import imagegen
@@ -317,13 +318,21 @@ def test_save_and_reload_keep_every_value(page, comfy):
 @pytest.mark.usefixtures("needs_grid")
 def test_example_workflow_loads_runs_clone_shares_and_detach_splits(page, comfy):
     workflow = (PROJECT / "workflows" / "image_pool_example.json").read_text()
-    saved_id = json.loads(workflow)["nodes"][0]["widgets_values"][2]
+    assert json.loads(workflow)["nodes"][0]["widgets_values"][2] == "", "the example names no pool of its own"
+    load = ("async (wf) => { await app.loadGraphData(JSON.parse(wf)); "
+            "window.__poolNode = app.graph._nodes.find((n) => n.type === 'ImagePoolGrid'); }")
+    page.evaluate(load, workflow)
+    first_id = node_widget(page, "pool_id")
+    page.evaluate(load, workflow)
+    saved_id = node_widget(page, "pool_id")
+    assert ids.is_pool_id(saved_id) and ids.is_pool_id(first_id) and saved_id != first_id, \
+        "each opening of the example makes its own pool"
     pools = Pools(comfy.input_dir / "grid_pool")
-    if not pools.load(saved_id).slots:
-        pools.add(saved_id, [imagegen.png(seed=71), imagegen.png(seed=72)])
-    page.evaluate("async (wf) => { await app.loadGraphData(JSON.parse(wf)); "
-                  "window.__poolNode = app.graph._nodes.find((n) => n.type === 'ImagePoolGrid'); }", workflow)
-    assert node_widget(page, "pool_id") == saved_id, "a loaded workflow keeps its pool"
+    pools.add(saved_id, [imagegen.png(seed=71), imagegen.png(seed=72)])
+    page.evaluate("() => document.querySelector('image-pool').reload()")
+    expect(tiles(page)).to_have_count(2)
+    page.evaluate(load, json.dumps(page.evaluate("() => app.graph.serialize()")))
+    assert node_widget(page, "pool_id") == saved_id, "a saved workflow keeps its pool"
     expect(tiles(page)).to_have_count(2)
     before = comfy.history_ids()
     page.evaluate("() => app.queuePrompt(0, 1)")
