@@ -68,7 +68,7 @@ def bench_file(table: Table, label: str, path: Path, pools: Pools, core: HostLoa
                is_changed_target: float | None) -> None:
     pool_id = str(uuid.uuid4())
     pools.add(pool_id, [path])
-    run = lambda: node.ImagePoolGrid().load(-1, pool_id, "")  # noqa: E731
+    run = lambda: node.ImagePoolGridNode().load(-1, pool_id, "")  # noqa: E731
     clear = node.decoder.cache.clear
     if core is None:
         table.value(f"{label}: execute cold", f"{fmt_time(interleaved(run, run, setup=clear).ours[0])} "

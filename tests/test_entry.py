@@ -31,7 +31,7 @@ def restore_provider(monkeypatch):
 def test_entry_imports_without_comfyui(monkeypatch):
     monkeypatch.delitem(sys.modules, "folder_paths", raising=False)
     entry = import_entry("image_pool_entry_plain")
-    assert entry.NODE_CLASS_MAPPINGS["ImagePoolGrid"].__name__ == "ImagePoolGrid"
+    assert entry.NODE_CLASS_MAPPINGS["ImagePoolGrid"].__name__ == "ImagePoolGridNode"
     assert entry.NODE_DISPLAY_NAME_MAPPINGS["ImagePoolGrid"] == "Image Pool (Grid)"
     assert root_module.store_root() == Path("image-pool-data")
 

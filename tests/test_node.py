@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from image_pool import node as node_module
-from image_pool.node import NODE_CLASS_MAPPINGS, NODE_DISPLAY_NAME_MAPPINGS, ImagePoolGrid, fingerprint
+from image_pool.node import NODE_CLASS_MAPPINGS, NODE_DISPLAY_NAME_MAPPINGS, ImagePoolGridNode, fingerprint
 from image_pool.pools import Pools
 
 from . import imagegen
@@ -26,16 +26,16 @@ def pool(root, pool_id, monkeypatch):
 
 
 def run(index=-1, pool_id="", slot_id=""):
-    return ImagePoolGrid().load(index, pool_id, slot_id)
+    return ImagePoolGridNode().load(index, pool_id, slot_id)
 
 
 def test_node_is_registered_as_comfyui_expects():
-    assert NODE_CLASS_MAPPINGS["ImagePoolGrid"] is ImagePoolGrid
+    assert NODE_CLASS_MAPPINGS["ImagePoolGrid"] is ImagePoolGridNode
     assert NODE_DISPLAY_NAME_MAPPINGS["ImagePoolGrid"] == "Image Pool (Grid)"
-    assert ImagePoolGrid.CATEGORY == "image"
-    assert ImagePoolGrid.RETURN_TYPES == ("IMAGE", "MASK", "INT", "INT", "STRING")
-    assert ImagePoolGrid.RETURN_NAMES == ("IMAGE", "MASK", "index", "count", "label")
-    inputs = ImagePoolGrid.INPUT_TYPES()
+    assert ImagePoolGridNode.CATEGORY == "image"
+    assert ImagePoolGridNode.RETURN_TYPES == ("IMAGE", "MASK", "INT", "INT", "STRING")
+    assert ImagePoolGridNode.RETURN_NAMES == ("IMAGE", "MASK", "index", "count", "label")
+    inputs = ImagePoolGridNode.INPUT_TYPES()
     kind, options = inputs["required"]["index"]
     assert kind == "INT" and options["default"] == -1 and options["min"] == -1
     assert options["control_after_generate"] is True
@@ -96,9 +96,9 @@ def test_empty_or_unknown_pool_gives_a_black_pixel(root, monkeypatch, pool_id, p
 
 
 def test_malformed_pool_id_is_refused_with_a_clear_message():
-    assert ImagePoolGrid.VALIDATE_INPUTS(pool_id="") is True
-    assert ImagePoolGrid.VALIDATE_INPUTS(pool_id="123e4567-e89b-12d3-a456-426614174000") is True
-    message = ImagePoolGrid.VALIDATE_INPUTS(pool_id="../../etc")
+    assert ImagePoolGridNode.VALIDATE_INPUTS(pool_id="") is True
+    assert ImagePoolGridNode.VALIDATE_INPUTS(pool_id="123e4567-e89b-12d3-a456-426614174000") is True
+    message = ImagePoolGridNode.VALIDATE_INPUTS(pool_id="../../etc")
     assert isinstance(message, str) and "pool_id must be a UUID" in message
 
 
@@ -131,7 +131,7 @@ def test_fingerprint_reads_no_image(pool, pool_id, monkeypatch):
     monkeypatch.setattr(Image, "open", lambda *a, **k: pytest.fail("IS_CHANGED opened an image"))
     import image_pool.store as store
     monkeypatch.setattr(store, "hash_file", lambda *a: pytest.fail("IS_CHANGED hashed a file"))
-    assert ImagePoolGrid.IS_CHANGED(index=-1, pool_id=pool_id, slot_id="")
+    assert ImagePoolGridNode.IS_CHANGED(index=-1, pool_id=pool_id, slot_id="")
 
 
 def test_fingerprint_is_stable_when_nothing_changed(pool, pool_id):

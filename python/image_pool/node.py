@@ -50,7 +50,7 @@ def fingerprint(index: int, pool_id: str, slot_id: str | None = "") -> str:
     return result
 
 
-class ImagePoolGrid:
+class ImagePoolGridNode:
     CATEGORY = "image"
     DESCRIPTION = ("A pool of images, each with its own mask and label. Click a thumbnail, or set index >= 0 "
                    "to force a slot (-1 follows the grid).")
@@ -104,5 +104,5 @@ class ImagePoolGrid:
         return image, mask, chosen.index, manifest.count, chosen.slot.label
 
 
-NODE_CLASS_MAPPINGS = {"ImagePoolGrid": ImagePoolGrid}
+NODE_CLASS_MAPPINGS = {"ImagePoolGrid": ImagePoolGridNode}  # the key is the type saved in workflows
 NODE_DISPLAY_NAME_MAPPINGS = {"ImagePoolGrid": "Image Pool (Grid)"}

@@ -3,8 +3,8 @@
 import "./grid/define.js";
 import "./pool/define.js";
 
-export { ImagePoolGrid } from "./grid/image-pool-grid.js";
-export { ImagePool } from "./pool/image-pool.js";
+export { ImagePoolGridElement } from "./grid/image-pool-grid.js";
+export { ImagePoolElement } from "./pool/image-pool.js";
 export type { PoolChangeDetail, PoolErrorDetail } from "./pool/image-pool.js";
 export { PoolClient, PoolApiError } from "./api/client.js";
 export type { Manifest, Slot, PoolSummary } from "./api/types.js";

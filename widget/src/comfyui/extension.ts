@@ -6,7 +6,7 @@
  */
 
 import "../pool/define.js";
-import type { ImagePool, PoolErrorDetail } from "../pool/image-pool.js";
+import type { ImagePoolElement, PoolErrorDetail } from "../pool/image-pool.js";
 import * as frontend from "./frontend.js";
 import { type FileRef, maskEditorResult, newPoolId, slotThatRuns, viewUrl } from "./logic.js";
 
@@ -36,7 +36,7 @@ interface PoolNode {
 }
 
 interface NodeState {
-  element: ImagePool;
+  element: ImagePoolElement;
   editingSlot: string | null;  // the slot the MaskEditor was opened for; its save goes to this slot
   editorImage: HTMLImageElement | null;  // the picture the MaskEditor opens, shown to it as node.imgs
   editorRef: FileRef | null;  // ... and as node.images
@@ -188,7 +188,7 @@ function setUp(node: PoolNode): void {
   const control = widget(node, "control_after_generate");
   if (control) control.value = "fixed";
 
-  const element = document.createElement("image-pool") as ImagePool;
+  const element = document.createElement("image-pool") as ImagePoolElement;
   element.apiBase = apiBase;
   element.tileSize = 96;
   element.style.height = "100%";

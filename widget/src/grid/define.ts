@@ -1,4 +1,4 @@
 import { define } from "../define.js";
-import { ImagePoolGrid } from "./image-pool-grid.js";
+import { ImagePoolGridElement } from "./image-pool-grid.js";
 
-define("image-pool-grid", ImagePoolGrid);
+define("image-pool-grid", ImagePoolGridElement);

@@ -21,7 +21,7 @@ const MAX_LABEL = 1000;
 
 type DropTarget = { index: number; after: boolean };
 
-export class ImagePoolGrid extends LitElement {
+export class ImagePoolGridElement extends LitElement {
   static override styles = gridStyles;
 
   static override properties = {
@@ -458,6 +458,6 @@ export class ImagePoolGrid extends LitElement {
 
 declare global {
   interface HTMLElementTagNameMap {
-    "image-pool-grid": ImagePoolGrid;
+    "image-pool-grid": ImagePoolGridElement;
   }
 }

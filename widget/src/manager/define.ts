@@ -1,4 +1,4 @@
 import { define } from "../define.js";
-import { ImagePoolManager } from "./image-pool-manager.js";
+import { ImagePoolManagerElement } from "./image-pool-manager.js";
 
-define("image-pool-manager", ImagePoolManager);
+define("image-pool-manager", ImagePoolManagerElement);

@@ -16,7 +16,7 @@ import { errorNote, errorNoteStyles } from "../shared/error-note.js";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
-export class ImagePoolManager extends LitElement {
+export class ImagePoolManagerElement extends LitElement {
   static override styles = [errorNoteStyles, css`
     :host {
       display: grid; grid-template-columns: 240px minmax(0, 1fr); grid-template-rows: auto minmax(0, 1fr);
@@ -319,6 +319,6 @@ export class ImagePoolManager extends LitElement {
 
 declare global {
   interface HTMLElementTagNameMap {
-    "image-pool-manager": ImagePoolManager;
+    "image-pool-manager": ImagePoolManagerElement;
   }
 }

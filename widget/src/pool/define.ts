@@ -1,4 +1,4 @@
 import { define } from "../define.js";
-import { ImagePool } from "./image-pool.js";
+import { ImagePoolElement } from "./image-pool.js";
 
-define("image-pool", ImagePool);
+define("image-pool", ImagePoolElement);

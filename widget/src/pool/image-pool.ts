@@ -24,7 +24,7 @@ interface PendingUpload { file: File; name: string; state: UploadState }
 
 let uploadIds = 0;
 
-export class ImagePool extends LitElement {
+export class ImagePoolElement extends LitElement {
   static override styles = [errorNoteStyles, css`
     :host { display: flex; flex-direction: column; min-height: 0; height: 100%; position: relative; }
     image-pool-grid { flex: 1 1 auto; min-height: 0; }
@@ -258,6 +258,6 @@ export class ImagePool extends LitElement {
 
 declare global {
   interface HTMLElementTagNameMap {
-    "image-pool": ImagePool;
+    "image-pool": ImagePoolElement;
   }
 }
