@@ -30,16 +30,23 @@ def cmd_list(args) -> int:
     return 0
 
 
+def _existing(pools: Pools, pool_id: str):
+    """The pool's manifest; an error (exit 1) for a pool that is not there."""
+    if not pools.exists(pool_id):
+        raise UnknownSlot(f"no pool {pool_id} under {pools.root}")
+    return pools.load(pool_id)
+
+
+def _title(manifest) -> str:
+    return f"pool {manifest.pool_id}" + (f" {manifest.name!r}" if manifest.name else "")
+
+
 def cmd_show(args) -> int:
-    pools = _pools(args)
-    if not pools.exists(args.pool):
-        raise UnknownSlot(f"no pool {args.pool} under {pools.root}")
-    manifest = pools.load(args.pool)
+    manifest = _existing(_pools(args), args.pool)
     if args.json:
         print(json.dumps(manifest.to_json(), ensure_ascii=False, indent=1))
         return 0
-    print(f"pool {manifest.pool_id}" + (f" {manifest.name!r}" if manifest.name else "")
-          + f"  revision {manifest.revision}  {manifest.count} slot(s)")
+    print(f"{_title(manifest)}  revision {manifest.revision}  {manifest.count} slot(s)")
     for i, slot in enumerate(manifest.slots):
         marks = ("*" if slot.id == manifest.active else " ") + ("M" if slot.mask else " ")
         print(f"{i:4d} {marks} {slot.id}  {slot.width}x{slot.height}  {slot.image[:12]}…  "
@@ -57,17 +64,14 @@ def cmd_add(args) -> int:
 
 def cmd_name(args) -> int:
     manifest = _pools(args).set_name(args.pool, args.name)
-    print(f"pool {manifest.pool_id} is named {manifest.name!r}" if manifest.name else
-          f"pool {manifest.pool_id} has no name")
+    print(f"{_title(manifest)}: named" if manifest.name else f"pool {manifest.pool_id} has no name")
     return 0
 
 
 def cmd_delete(args) -> int:
     pools = _pools(args)
-    if not pools.exists(args.pool):
-        raise UnknownSlot(f"no pool {args.pool} under {pools.root}")
-    manifest = pools.load(args.pool)
-    what = f"pool {manifest.pool_id}" + (f" {manifest.name!r}" if manifest.name else "") + f" ({manifest.count} slot(s))"
+    manifest = _existing(pools, args.pool)
+    what = f"{_title(manifest)} ({manifest.count} slot(s))"
     if not args.yes:
         if not sys.stdin.isatty():
             print(f"error: not deleting {what} without --yes", file=sys.stderr)

@@ -2,9 +2,15 @@
 
 
 class PoolError(Exception):
+    """Every refusal. A kind of error is declared as `class Name(PoolError, status=..., code=...)`."""
+
     status = 400
     code = "bad_request"
     retry_after: int | None = None  # seconds, sent as Retry-After with a 503
+
+    def __init_subclass__(cls, status: int = 400, code: str = "bad_request", retry_after: int | None = None):
+        super().__init_subclass__()
+        cls.status, cls.code, cls.retry_after = status, code, retry_after
 
     def __init__(self, message: str):
         super().__init__(message)
@@ -12,99 +18,71 @@ class PoolError(Exception):
 
 
 class BadRequest(PoolError):
-    pass
+    """Malformed input: a bad id, key, path, JSON, field or text."""
 
 
-class UnknownSlot(PoolError):
-    status = 404
-    code = "unknown_slot"
+class NoInputFolder(PoolError, code="no_input_folder"):
+    """A file of ComfyUI's input folder named without one."""
 
 
-class NoInputFolder(PoolError):
-    """A request names a file in ComfyUI's input folder, but this server has none (or the store is outside it)."""
-
-    code = "no_input_folder"
+class UnknownSlot(PoolError, status=404, code="unknown_slot"):
+    """No such pool or slot."""
 
 
-class UnknownInputFile(PoolError):
-    status = 404
-    code = "unknown_input_file"
+class UnknownInputFile(PoolError, status=404, code="unknown_input_file"):
+    """No such file in the input folder."""
 
 
-class UnknownObject(PoolError):
-    status = 404
-    code = "unknown_object"
+class UnknownObject(PoolError, status=404, code="unknown_object"):
+    """No such object in the store."""
 
 
-class StaleReorder(PoolError):
-    status = 409
-    code = "stale_reorder"
+class SlowClient(PoolError, status=408, code="request_timeout"):
+    """The client stopped sending its request."""
 
 
-class TooLarge(PoolError):
-    status = 413
-    code = "too_large"
+class StaleReorder(PoolError, status=409, code="stale_reorder"):
+    """A reorder that is not of the current slots."""
 
 
-class NotAnImage(PoolError):
-    status = 415
-    code = "not_an_image"
+class PoolDamaged(PoolError, status=409, code="pool_damaged"):
+    """Unreadable, and no kept generation is valid."""
 
 
-class MaskSizeMismatch(PoolError):
-    status = 422
-    code = "mask_size_mismatch"
+class PoolFull(PoolError, status=409, code="pool_full"):
+    """The change would pass the slot cap."""
 
 
-class DamagedObject(PoolError):
-    """An object a slot references is missing or unreadable: the store is damaged, not the request."""
-
-    status = 500
-    code = "damaged_object"
+class TooLarge(PoolError, status=413, code="too_large"):
+    """Over a byte, pixel or field cap."""
 
 
-class PoolBusy(PoolError):
-    """The pool's lock could not be taken in time (another process holds it)."""
-
-    status = 503
-    code = "pool_busy"
-    retry_after = 2
+class NotAnImage(PoolError, status=415, code="not_an_image"):
+    """Not a raster image of an accepted format."""
 
 
-class StoreBusy(PoolError):
-    """gc holds the store (or, for gc, adds are in flight) past the wait."""
-
-    status = 503
-    code = "store_busy"
-    retry_after = 5
+class MaskSizeMismatch(PoolError, status=422, code="mask_size_mismatch"):
+    """A mask of another size."""
 
 
-class PoolDamaged(PoolError):
-    """The pool's manifest is unreadable and no kept generation is valid: writing would hide what is left."""
-
-    status = 409
-    code = "pool_damaged"
+class DamagedObject(PoolError, status=500, code="damaged_object"):
+    """A referenced object is missing or unreadable."""
 
 
-class PoolFull(PoolError):
-    status = 409
-    code = "pool_full"
+class PoolBusy(PoolError, status=503, code="pool_busy", retry_after=2):
+    """Its lock is held elsewhere too long."""
 
 
-class DiskFull(PoolError):
-    status = 507
-    code = "disk_full"
+class StoreBusy(PoolError, status=503, code="store_busy", retry_after=5):
+    """gc and adds waited for each other."""
 
 
-class ReadOnlyStore(PoolError):
-    status = 503
-    code = "read_only"
-    retry_after = 60
+class ReadOnlyStore(PoolError, status=503, code="read_only", retry_after=60):
+    """A read-only disk or folder."""
 
 
-class SlowClient(PoolError):
-    status = 408
-    code = "request_timeout"
+class DiskFull(PoolError, status=507, code="disk_full"):
+    """No space left for the store."""
 
 
 def storage_error(e: OSError) -> PoolError | None:

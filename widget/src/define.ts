@@ -2,3 +2,8 @@
 export function define(name: string, element: CustomElementConstructor): void {
   if (!customElements.get(name)) customElements.define(name, element);
 }
+
+/** Lit's declaration of internal reactive state: `static properties = { ..., ...states("_a", "_b") }`. */
+export function states(...names: string[]): Record<string, { state: true }> {
+  return Object.fromEntries(names.map((name) => [name, { state: true }]));
+}

@@ -1,1 +1,1 @@
-import{f as a,h as b,i as c,j as d,k as e,n as f}from"./shared-HKAISUY5.js";export{a as ACCEPTED_TYPES,f as ImagePoolElement,c as ImagePoolGridElement,d as PoolApiError,e as PoolClient,b as isAcceptedImage};
+import{g as a,i as b,j as c,k as d,l as e,o as f}from"./shared-Q23IQF7N.js";export{a as ACCEPTED_TYPES,f as ImagePoolElement,c as ImagePoolGridElement,d as PoolApiError,e as PoolClient,b as isAcceptedImage};

@@ -8,6 +8,7 @@ import { LitElement, html, nothing, type PropertyValues, type TemplateResult } f
 import { repeat } from "lit/directives/repeat.js";
 import { styleMap } from "lit/directives/style-map.js";
 
+import { states } from "../define.js";
 import { ACCEPT_ATTRIBUTE } from "../api/accepted.js";
 import type { Slot } from "../api/types.js";
 import { moved, poolEvent } from "./events.js";
@@ -36,14 +37,7 @@ export class ImagePoolGridElement extends LitElement {
     upload: { type: Boolean },
     windowed: { type: Boolean },
     emptyText: { type: String, attribute: "empty-text" },
-    _width: { state: true },
-    _viewport: { state: true },
-    _scrollTop: { state: true },
-    _focus: { state: true },
-    _editing: { state: true },
-    _dragging: { state: true },
-    _drop: { state: true },
-    _fileOver: { state: true },
+    ...states("_width", "_viewport", "_scrollTop", "_focus", "_editing", "_dragging", "_drop", "_fileOver"),
   };
 
   /** The pool's slots, in order. */

@@ -6,6 +6,7 @@
 
 import { LitElement, css, html, nothing, type TemplateResult } from "lit";
 
+import { states } from "../define.js";
 import { ACCEPT_ATTRIBUTE } from "../api/accepted.js";
 import { PoolApiError, PoolClient } from "../api/client.js";
 import type { Manifest, PoolSummary, Slot } from "../api/types.js";
@@ -73,13 +74,7 @@ export class ImagePoolManagerElement extends LitElement {
 
   static override properties = {
     apiBase: { type: String, attribute: "api-base" },
-    _pools: { state: true },
-    _open: { state: true },
-    _showMasks: { state: true },
-    _error: { state: true },
-    _maskSlot: { state: true },
-    _maskPicture: { state: true },
-    _deleting: { state: true },
+    ...states("_pools", "_open", "_showMasks", "_error", "_maskSlot", "_maskPicture", "_deleting"),
   };
 
   apiBase = "";

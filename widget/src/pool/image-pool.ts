@@ -6,6 +6,7 @@
 
 import { LitElement, css, html, nothing, type PropertyValues, type TemplateResult } from "lit";
 
+import { states } from "../define.js";
 import { ACCEPTED_NAMES, splitImages } from "../api/accepted.js";
 import { PoolApiError, PoolClient } from "../api/client.js";
 import { errorNote, errorNoteStyles } from "../shared/error-note.js";
@@ -43,8 +44,7 @@ export class ImagePoolElement extends LitElement {
     readonly: { type: Boolean },
     client: { attribute: false },
     manifest: { state: true },
-    _error: { state: true },
-    _uploads: { state: true },
+    ...states("_error", "_uploads"),
   };
 
   /** Where the API lives: "" (same origin), "/api" (inside ComfyUI), or an origin such as "http://127.0.0.1:8765". */
