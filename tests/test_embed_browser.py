@@ -22,3 +22,13 @@ def test_embedding_example_shows_the_pool_and_reports_selection(page, store):
     assert pools.load(EXAMPLE_POOL).active == b
     weight = tiles.nth(0).locator(".label").evaluate("e => getComputedStyle(e).fontWeight")
     assert weight == "600", "::part styling from the page reaches inside the grid"
+
+
+def test_the_library_exports_its_elements_and_client_and_nothing_of_the_glue(page, store):
+    url, _ = store
+    page.goto(f"{url}/web/embed-example.html")
+    exported = page.evaluate("async () => Object.keys(await import('/web/image-pool.js')).sort()")
+    assert exported == ["ImagePoolElement", "ImagePoolGridElement", "PoolApiError", "PoolClient"]
+    defined = page.evaluate("() => ['image-pool', 'image-pool-grid', 'image-pool-manager']"
+                            ".map((name) => !!customElements.get(name))")
+    assert defined == [True, True, False], "the library defines its two elements, not the manager page"

@@ -1,5 +1,5 @@
 /** The library: importing this module defines <image-pool-grid> and <image-pool>. It exports the elements, the
- * HTTP client, which files they accept, and their types; nothing of the ComfyUI glue or the manager page. */
+ * HTTP client and their types; nothing of the ComfyUI glue or the manager page. */
 import "./grid/define.js";
 import "./pool/define.js";
 
@@ -12,4 +12,3 @@ export type {
   PoolFilesDetail, PoolGridEventMap, PoolLabelDetail, PoolMaskRequestDetail, PoolRemoveDetail, PoolReorderDetail,
   PoolSelectDetail,
 } from "./grid/events.js";
-export { ACCEPTED_TYPES, isAcceptedImage } from "./api/accepted.js";

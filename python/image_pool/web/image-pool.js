@@ -1,1 +1,1 @@
-import{g as a,i as b,j as c,k as d,l as e,o as f}from"./shared-Q23IQF7N.js";export{a as ACCEPTED_TYPES,f as ImagePoolElement,c as ImagePoolGridElement,d as PoolApiError,e as PoolClient,b as isAcceptedImage};
+import{h as a,i as b,j as c,m as d}from"./shared-EBJ74ZJ4.js";export{d as ImagePoolElement,a as ImagePoolGridElement,b as PoolApiError,c as PoolClient};
