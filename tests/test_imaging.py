@@ -10,10 +10,10 @@ import json
 import numpy as np
 import pytest
 import torch
-from PIL import Image
-
+from image_pool import cow
 from image_pool.decoded_cache import DecodedCache
 from image_pool.imaging import SlotDecoder
+from PIL import Image
 
 from . import imagegen
 from .decoder_corpus import paths as corpus_paths
@@ -125,10 +125,14 @@ def test_outputs_do_not_alias_the_cache(pools, pool_id, decoder):
         assert torch.equal(image2, expected_image) and torch.equal(mask2, expected_mask)
 
 
-@pytest.mark.parametrize("spares_ready", [True, False], ids=["spare", "copy-on-write mapping"])
-def test_every_hit_is_independent_of_the_others_and_of_the_cache(pools, pool_id, decoder, spares_ready):
-    """Hits hand out a spare copy made in the background, or a copy-on-write mapping when none is ready yet: a
+@pytest.mark.parametrize("in_file", [False, True], ids=["ordinary memory", "memory file"])
+@pytest.mark.parametrize("spares_ready", [True, False], ids=["spare", "copied on the spot"])
+def test_every_hit_is_independent_of_the_others_and_of_the_cache(pools, pool_id, decoder, spares_ready, in_file,
+                                                                 monkeypatch):
+    """Hits hand out a spare copy made in the background, or a copy made on the spot when none is ready yet: a
     write into one hand-out reaches neither the cache nor any other hand-out, before or after it."""
+    if in_file:
+        monkeypatch.setattr(cow, "FILE_MIN_BYTES", 1 << 20)
     manifest, (slot_id,) = pools.add(pool_id, [imagegen.png(mode="RGBA", height=600, width=800)])
     slot = manifest.slot(slot_id)
     expected, _ = decoder.load(pools.objects, slot)
@@ -146,12 +150,15 @@ def test_every_hit_is_independent_of_the_others_and_of_the_cache(pools, pool_id,
     assert decoder.cache.hits >= 4
 
 
-def test_the_cache_counts_its_shared_memory_and_room_for_spares(pools, pool_id, decoder):
+@pytest.mark.parametrize("in_file", [False, True], ids=["ordinary memory", "memory file"])
+def test_the_cache_counts_its_shared_memory_and_room_for_spares(pools, pool_id, decoder, monkeypatch, in_file):
+    if in_file:
+        monkeypatch.setattr(cow, "FILE_MIN_BYTES", 1 << 20)  # as an image of 32 MiB or more
     manifest, (slot_id,) = pools.add(pool_id, [imagegen.png(height=600, width=800)])
     decoder.load(pools.objects, manifest.slot(slot_id))
     stats = decoder.cache.stats()
     image_bytes = 600 * 800 * 3 * 4
-    assert stats.shared_bytes == image_bytes, "the image lives in shared memory, outside RSS"
+    assert stats.shared_bytes == (image_bytes if in_file else 0), "a memory file is shared memory, outside RSS"
     assert stats.bytes == image_bytes == decoder.cache.bytes, "an image seen once holds no spare"
     assert "shared memory" in stats.describe() and "of 1,024 MiB" in stats.describe()
     decoder.load(pools.objects, manifest.slot(slot_id))
@@ -183,8 +190,9 @@ def test_cache_evicts_by_bytes(pools, pool_id):
     assert decoder.cache.misses > misses, "an evicted image is decoded again"
 
 
-def test_cache_limit_of_mapped_buffers(pools, pool_id):
-    decoder = SlotDecoder(DecodedCache(max_mapped=2))
+def test_cache_limit_of_buffers_in_memory_files(pools, pool_id, monkeypatch):
+    monkeypatch.setattr(cow, "FILE_MIN_BYTES", 1 << 20)  # these 800x600 images go into memory files
+    decoder = SlotDecoder(DecodedCache(max_files=2))
     manifest, _ = pools.add(pool_id, [imagegen.png(height=600, width=800, seed=s) for s in range(4)])
     for slot in manifest.slots:
         decoder.load(pools.objects, slot)

@@ -1,17 +1,18 @@
 """Decoded tensors kept apart from the tensors handed out, so that a node writing into its input in place cannot
 change what the next run gets.
 
-A kept float32 tensor of 1 MiB or more lives in an anonymous memory file (shared memory: the cache counts it, the
-process's RSS does not show it). The first hit copies it on the spot; from then on it is handed out as a spare: a
-private copy made ahead of time on a background thread, which reads and writes at the speed of any ordinary tensor.
-A new spare is made half a second after each hand-out (made at once, the copy would compete for memory bandwidth
-and a core with the nodes reading the image just handed out). Spares are made only for images asked for again, so
-a decode costs one copy and an image seen once holds no spare. (A copy-on-write mapping of the file would hand out for
-free, but torch writing into one from several threads faults so slowly that the first in-place write costs up to
-nine times a clone and a write.) Smaller tensors are kept as ordinary tensors and handed out as clones.
-
-Writing into the memory file goes through pwrite: on the machines measured, faulting in fresh shared pages through
-a mapping costs twice as much as letting the kernel copy into them.
+A decode is handed out as it is, and the cache keeps its own copy, by size:
+- under 1 MiB, an ordinary tensor, handed out as clones;
+- up to 32 MiB, an ordinary tensor: a block that size comes back from the allocator's free lists, so the copy is a
+  plain memcpy (a 1 MP image: 1 ms, against 3 ms into fresh memory);
+- from 32 MiB, an anonymous memory file written with pwrite (shared memory: the cache counts it, the process's RSS
+  does not show it; fresh pages cost the same either way, and a pwrite costs one core where torch's copy takes all).
+From 1 MiB, the first hit copies it on the spot and every later hit is handed a spare: a private copy made ahead of
+time on a background thread, half a second after the previous hand-out (at once, the copy would compete with the
+nodes reading the image just handed out). Spares are made only for images asked for again, so a decode costs one
+copy and an image seen once holds no spare. A spare reads and writes at the speed of any ordinary tensor. (A
+copy-on-write mapping of the file would hand out for free, but torch writing into one from several threads faults so
+slowly that the first in-place write costs up to nine times a clone and a write.)
 """
 
 import math
@@ -24,7 +25,8 @@ from concurrent.futures import CancelledError, Future, ThreadPoolExecutor
 
 import torch
 
-MAPPED_MIN_BYTES = 1 << 20
+SPARE_MIN_BYTES = 1 << 20
+FILE_MIN_BYTES = 32 << 20  # glibc's largest mmap threshold: smaller blocks are reused from its free lists
 SPARE_DELAY = 0.5  # seconds after a hand-out before the next spare is made
 
 _spares = ThreadPoolExecutor(max_workers=1, thread_name_prefix="image-pool-spare")
@@ -43,11 +45,8 @@ def _anonymous_file(nbytes: int) -> int:
     return fd
 
 
-def _bytes_of(tensor: torch.Tensor) -> memoryview:
-    return memoryview(tensor.numpy()).cast("B")
-
-
-def _write_all(fd: int, data: memoryview) -> None:
+def _write_all(fd: int, tensor: torch.Tensor) -> None:
+    data = memoryview(tensor.numpy()).cast("B")
     if not hasattr(os, "pwrite"):  # Windows
         with mmap.mmap(fd, len(data)) as shared:
             shared[:] = data
@@ -57,63 +56,73 @@ def _write_all(fd: int, data: memoryview) -> None:
         done += os.pwrite(fd, data[done:], done)
 
 
+def _copy_of(source: torch.Tensor) -> torch.Tensor:
+    copy = torch.empty(source.shape, dtype=torch.float32)
+    copy.copy_(source)
+    return copy
+
+
 class Buffer:
-    """An immutable float32 tensor's values that hands out independent tensors of themselves."""
+    """A float32 CPU tensor's values, kept immutable, that hand out independent tensors of themselves."""
 
     def __init__(self, tensor: torch.Tensor):
         tensor = tensor.detach().contiguous()
         self.shape = tuple(tensor.shape)
         self.nbytes = tensor.numel() * 4
-        self.mapped = self.nbytes >= MAPPED_MIN_BYTES
+        self.in_file = self.nbytes >= FILE_MIN_BYTES  # holds a file descriptor (the cache limits how many)
+        self._spares = self.nbytes >= SPARE_MIN_BYTES
+        self._kept: torch.Tensor | None = None
         self._fd: int | None = None
-        self._small: torch.Tensor | None = None
         self._spare: torch.Tensor | None = None
         self._making: Future | None = None
         self._hurry = threading.Event()
         self._hit = False
         self._lock = threading.Lock()
-        if not self.mapped:
-            self._small = tensor.clone()
+        if not self.in_file:
+            self._kept = _copy_of(tensor)
             return
         self._fd = _anonymous_file(self.nbytes)
         try:
-            _write_all(self._fd, _bytes_of(tensor))
+            _write_all(self._fd, tensor)
         except BaseException:
             os.close(self._fd)
             raise
 
     @property
     def footprint(self) -> int:
-        """What the cache counts for it: the shared copy, and room for a spare once it has been asked for again."""
-        return self.nbytes * 2 if self._hit else self.nbytes
+        """What the cache counts for it: its copy, and room for a spare once it has been asked for again."""
+        return self.nbytes * 2 if self._hit and self._spares else self.nbytes
 
     @property
     def shared_bytes(self) -> int:
-        return self.nbytes if self.mapped else 0
+        return self.nbytes if self.in_file else 0
 
-    def _make_spare(self) -> None:
-        """Called with the lock held (or from the constructor)."""
-        if self._making is None and self._spare is None and self._fd is not None:
-            self._hurry.clear()
-            self._making = _spares.submit(self._spare_from_file, time.monotonic() + SPARE_DELAY)
+    def _open(self) -> bool:
+        return self._kept is not None or self._fd is not None
 
     def _copy(self) -> torch.Tensor | None:
-        """A private copy of the file, or None once the buffer is closed. Copied by torch from a mapping: memory that
-        preadv filled on another thread reads back at half speed on the machines measured."""
+        """A private copy, or None once the buffer is closed."""
         with self._lock:
+            if self._kept is not None:
+                return _copy_of(self._kept)
             if self._fd is None:
                 return None
             source = mmap.mmap(self._fd, self.nbytes, access=mmap.ACCESS_COPY)  # only read: no page is copied
         try:
             view = torch.frombuffer(source, dtype=torch.float32).view(self.shape)
-            copy = torch.empty(self.shape, dtype=torch.float32)
-            copy.copy_(view)
+            copy = _copy_of(view)
             del view  # releases the mapping's buffer, so that it can be closed
             return copy
         finally:
             source.close()
 
-    def _spare_from_file(self, due: float) -> None:
+    def _make_spare(self) -> None:
+        """Called with the lock held."""
+        if self._spares and self._making is None and self._spare is None and self._open():
+            self._hurry.clear()
+            self._making = _spares.submit(self._spare_later, time.monotonic() + SPARE_DELAY)
+
+    def _spare_later(self, due: float) -> None:
         self._hurry.wait(max(0.0, due - time.monotonic()))  # set by settle() and close()
         spare = None
         try:
@@ -121,15 +130,16 @@ class Buffer:
         finally:
             with self._lock:
                 self._making = None
-                if self._fd is not None:
+                if self._open():
                     self._spare = spare
 
     def hurry(self) -> None:
-        """Make the spare now rather than after its delay."""
-        self._hurry.set()
+        """Make the spare being waited for now rather than after its delay."""
+        if self._making is not None:
+            self._hurry.set()
 
     def settle(self) -> None:
-        """Make the spare now if one is due, and wait for it."""
+        """Make the spare due now, and wait for it."""
         self.hurry()
         making = self._making
         if making is not None:
@@ -139,9 +149,7 @@ class Buffer:
                 pass
 
     def tensor(self) -> torch.Tensor:
-        """A tensor with the values that shares nothing writable with the buffer."""
-        if not self.mapped:
-            return self._small.clone()
+        """A tensor with the values that shares nothing with the buffer."""
         with self._lock:
             spare, self._spare = self._spare, None
             self._hit = True
@@ -153,18 +161,18 @@ class Buffer:
         making = self._making
         if making is not None:
             making.cancel()
-        self.hurry()  # a job waiting for its delay ends at once (it finds the descriptor closed)
+        self._hurry.set()  # a job waiting for its delay ends at once (it finds the buffer closed)
         with self._lock:
             if self._fd is not None:
                 os.close(self._fd)
                 self._fd = None
-            self._small = self._spare = None
+            self._kept = self._spare = None
 
 
 class Held:
     """A host's tensor of another dtype or device, kept as it is and handed out as clones."""
 
-    mapped = False
+    in_file = False
     shared_bytes = 0
 
     def __init__(self, tensor: torch.Tensor):
@@ -195,6 +203,6 @@ def keep(tensor: torch.Tensor) -> "tuple[Buffer | Held, torch.Tensor]":
 def zeros(shape: tuple[int, ...]) -> torch.Tensor:
     """Zeros without writing them: a private anonymous mapping is zero-filled by the kernel on first touch."""
     nbytes = math.prod(shape) * 4
-    if nbytes < MAPPED_MIN_BYTES:
+    if nbytes < SPARE_MIN_BYTES:
         return torch.zeros(shape, dtype=torch.float32)
     return torch.frombuffer(mmap.mmap(-1, nbytes), dtype=torch.float32).view(shape)

@@ -1,5 +1,5 @@
-"""A bounded LRU of decoded tensors, keyed by content hash, limited in bytes (and in mapped buffers,
-each of which holds a file descriptor). The bytes counted include the shared memory of mapped buffers, which the
+"""A bounded LRU of decoded tensors, keyed by content hash, limited in bytes (and in buffers kept in memory files,
+each of which holds a file descriptor). The bytes counted include the shared memory of those files, which the
 process's RSS does not show; each decode logs what the cache holds."""
 
 import logging
@@ -16,7 +16,7 @@ from .cow import Buffer, Held
 log = logging.getLogger("image_pool")
 
 DEFAULT_MAX_BYTES = 1 << 30
-DEFAULT_MAX_MAPPED = 128
+DEFAULT_MAX_FILES = 128
 
 # What a miss produces: the buffer to keep (None: "nothing here", cached too) and, optionally, a
 # tensor of it to hand out now.
@@ -45,9 +45,9 @@ def default_max_bytes() -> int:
 
 
 class DecodedCache:
-    def __init__(self, max_bytes: int | None = None, max_mapped: int = DEFAULT_MAX_MAPPED):
+    def __init__(self, max_bytes: int | None = None, max_files: int = DEFAULT_MAX_FILES):
         self.max_bytes = default_max_bytes() if max_bytes is None else max_bytes
-        self.max_mapped = max_mapped
+        self.max_files = max_files
         self._entries: OrderedDict[Hashable, Buffer | None] = OrderedDict()
         self._lock = threading.Lock()
         self.bytes = 0
@@ -103,14 +103,14 @@ class DecodedCache:
 
     def _evict(self, keep: Hashable = None) -> None:
         """Drop least recently used entries until the limits hold (never `keep`, the entry just handed out)."""
-        mapped = sum(1 for b in self._entries.values() if b is not None and b.mapped)
-        while self._entries and (self.bytes > self.max_bytes or mapped > self.max_mapped):
+        files = sum(1 for b in self._entries.values() if b is not None and b.in_file)
+        while self._entries and (self.bytes > self.max_bytes or files > self.max_files):
             if next(iter(self._entries)) == keep:
                 break
             _, buffer = self._entries.popitem(last=False)
             if buffer is not None:
                 self.bytes -= buffer.footprint
-                mapped -= buffer.mapped
+                files -= buffer.in_file
                 buffer.close()
 
     def stats(self) -> CacheStats:
