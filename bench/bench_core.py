@@ -19,7 +19,7 @@ from PIL import Image
 PROJECT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(PROJECT / "python"), str(PROJECT)]
 
-from bench.timing import PAIRS, Table, cpu, fmt_time, interleaved, spread  # noqa: E402
+from bench.timing import Table, cpu, fmt_time, interleaved, spread  # noqa: E402
 from image_pool import node  # noqa: E402
 from image_pool.atomic import write_atomic  # noqa: E402
 from image_pool.pools import Pools  # noqa: E402
@@ -65,20 +65,20 @@ def make_files(folder: Path) -> dict[str, Path]:
 
 
 def bench_file(table: Table, label: str, path: Path, pools: Pools, core: HostLoadImage | None,
-               is_changed_target: float | None) -> None:
+               is_changed_target: float | None, pairs: int) -> None:
     pool_id = str(uuid.uuid4())
     pools.add(pool_id, [path])
     run = lambda: node.ImagePoolGridNode().load(-1, pool_id, "")  # noqa: E731
     clear = node.decoder.cache.clear
     if core is None:
-        table.value(f"{label}: execute cold", f"{fmt_time(interleaved(run, run, setup=clear).ours[0])} "
+        table.value(f"{label}: execute cold", f"{fmt_time(interleaved(run, run, 1, setup=clear).ours[0])} "
                     "(no LoadImage to compare with)")
     else:
         def forget_parsed():  # as after a change: neither the parsed manifest nor the fingerprint is remembered
             node.pools_for().forget_parsed()
             node.forget_fingerprints()
         fingerprint = interleaved(lambda: node.fingerprint(-1, pool_id, ""), lambda: core.is_changed(path),
-                                  setup=forget_parsed)
+                                  setup=forget_parsed, pairs=pairs)
         if is_changed_target:
             table.speedup(f"{label}: fingerprint (manifest parsed) vs LoadImage.IS_CHANGED", fingerprint,
                           is_changed_target, "IS_CHANGED")
@@ -86,9 +86,9 @@ def bench_file(table: Table, label: str, path: Path, pools: Pools, core: HostLoa
             table.value(f"{label}: fingerprint (manifest parsed) vs LoadImage.IS_CHANGED",
                         f"{1 / fingerprint.ratio:,.0f}x faster")
         host_decode = lambda: core.load_image(path)  # noqa: E731
-        table.target(f"{label}: execute cold", interleaved(run, host_decode, setup=clear), 1.05, "LoadImage")
+        table.target(f"{label}: execute cold", interleaved(run, host_decode, pairs, setup=clear), 1.05, "LoadImage")
         table.target(f"{label}: execute cold, process CPU time", interleaved(
-            lambda: (run(), node.decoder.cache.settle()), host_decode, setup=clear, measure=cpu), 1.2, "LoadImage")
+            lambda: (run(), node.decoder.cache.settle()), host_decode, pairs, setup=clear, measure=cpu), 1.2, "LoadImage")
     ordinary = run()[0].clone()  # the cache now holds the image; `ordinary` is a plain tensor of the same values
     kept = []  # what a run hands out is freed untimed (a 100 MB munmap), for ours and the baseline alike
 
@@ -104,10 +104,10 @@ def bench_file(table: Table, label: str, path: Path, pools: Pools, core: HostLoa
     hand_out = lambda: kept.append(run()[0]) or kept[-1]  # noqa: E731
     clone = lambda: kept.append(ordinary.clone()) or kept[-1]  # noqa: E731
     table.target(f"{label}: warm hit, then a full read", interleaved(
-        lambda: hand_out().sum(), ordinary.sum, setup=settle, baseline_setup=fresh), 1.5,
+        lambda: hand_out().sum(), ordinary.sum, pairs, setup=settle, baseline_setup=fresh), 1.5,
         "the read of a plain tensor")
     table.target(f"{label}: warm hit, then an in-place write", interleaved(
-        lambda: hand_out().mul_(0.5), lambda: clone().mul_(0.5), setup=settle, baseline_setup=fresh), 1.2,
+        lambda: hand_out().mul_(0.5), lambda: clone().mul_(0.5), pairs, setup=settle, baseline_setup=fresh), 1.2,
         "clone() + the write")
     first_hit = interleaved(lambda: hand_out().sum(), ordinary.sum, setup=untimed(lambda: (clear(), run())),
                             baseline_setup=fresh)
@@ -177,7 +177,7 @@ def bench_pool_sizes(table: Table, pools: Pools, key_source: Path) -> None:
         unchanged[10_000], unchanged[10], 51), 2, "10 slots")
 
 
-def main(pairs: int = PAIRS) -> Table:
+def main(pairs: int = 11) -> Table:  # more than timing.PAIRS: a busy machine makes cold runs noisy
     table = Table("Core: node and store", "python bench/run.py core")
     with tempfile.TemporaryDirectory(prefix="image-pool-bench-") as tmp:
         folder = Path(tmp)
@@ -188,7 +188,7 @@ def main(pairs: int = PAIRS) -> Table:
         pools = Pools(folder / "store")
         files = make_files(folder)
         for label, path in files.items():
-            bench_file(table, label, path, pools, core, 50 if label == "4K PNG" else None)
+            bench_file(table, label, path, pools, core, 50 if label == "4K PNG" else None, pairs)
         bench_pool_sizes(table, pools, files["1 MP JPEG"])
         stats = node.decoder.cache.stats()
         table.value("decoded cache after the run", f"{stats.bytes / 2**20:,.0f} MiB in {stats.entries} entries "

@@ -3,20 +3,20 @@
 - a mutation (`label`) against the durability floor: the manifest's bytes written as the mutation writes them, twice
   (the history generation and manifest.json), each to a temp file, fsynced, renamed, and its folder fsynced (what
   makes a rename durable). The floor without the folder fsyncs is printed too.
-Both servers run on one event loop in a background thread; the client is a plain keep-alive http.client connection,
-the same for both, and ours and the baseline are timed in turns."""
+Our server (`python -m image_pool serve`) and the bare handler each run in a process of their own; the client is a
+plain keep-alive http.client connection, the same for both, and ours and the baseline are timed in turns."""
 
-import asyncio
 import http.client
 import json
 import os
+import socket
+import subprocess
 import sys
 import tempfile
-import threading
+import time
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
-
-from aiohttp import web
 
 PROJECT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(PROJECT / "python"), str(PROJECT)]
@@ -24,55 +24,50 @@ sys.path[:0] = [str(PROJECT / "python"), str(PROJECT)]
 from bench.timing import Table, interleaved  # noqa: E402
 from image_pool.atomic import fsync_dir  # noqa: E402
 from image_pool.pools import Pools  # noqa: E402
-from image_pool.server import make_app  # noqa: E402
 from image_pool.store import StoredObject  # noqa: E402
 from tests import imagegen  # noqa: E402
+from tests.server_process import running_server  # noqa: E402
 
 PAIRS = 31
 
 
-class Servers:
-    """Our app and a bare app, served on loopback from one event loop in a thread."""
+BARE_SERVER = """
+import sys
+from pathlib import Path
+from aiohttp import web
+bodies = {p.stem: p.read_bytes() for p in Path(sys.argv[1]).glob("*.json")}
+async def bare(request):
+    return web.Response(body=bodies[request.query["pool_id"]], content_type="application/json")
+app = web.Application()
+app.router.add_get("/bare", bare)
+web.run_app(app, host="127.0.0.1", port=int(sys.argv[2]), access_log=None, print=None)
+"""
 
-    def __init__(self, root: Path, bare_body: dict[str, bytes]):
-        self.root = root
-        self.bare_body = bare_body
-        self.ready = threading.Event()
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self._serve, daemon=True)
 
-    async def _start(self, app: web.Application) -> tuple[web.AppRunner, int]:
-        runner = web.AppRunner(app, access_log=None)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        return runner, runner.addresses[0][1]
-
-    def _serve(self) -> None:
-        asyncio.set_event_loop(self.loop)
-
-        async def bare(request):
-            return web.Response(body=self.bare_body[request.query["pool_id"]], content_type="application/json")
-        bare_app = web.Application()
-        bare_app.router.add_get("/bare", bare)
-        self.runners = []
-        for name, app in (("ours", make_app(self.root)), ("bare", bare_app)):
-            runner, port = self.loop.run_until_complete(self._start(app))
-            self.runners.append(runner)
-            setattr(self, f"{name}_port", port)
-        self.ready.set()
-        self.loop.run_forever()
-
-    def __enter__(self):
-        self.thread.start()
-        self.ready.wait(30)
-        return self
-
-    def __exit__(self, *exc):
-        for runner in self.runners:
-            asyncio.run_coroutine_threadsafe(runner.cleanup(), self.loop).result(30)
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(30)
+@contextmanager
+def bare_server(bodies: dict[str, bytes], folder: Path):
+    """A bare aiohttp handler returning the same bytes, in a process of its own (as our server is)."""
+    folder.mkdir()
+    for pool_id, body in bodies.items():
+        (folder / f"{pool_id}.json").write_bytes(body)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    process = subprocess.Popen([sys.executable, "-c", BARE_SERVER, str(folder), str(port)])
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    raise RuntimeError("the bare server did not start") from None
+                time.sleep(0.05)
+        yield port
+    finally:
+        process.terminate()
+        process.wait(30)
 
 
 def requester(port: int):
@@ -120,8 +115,8 @@ def main() -> Table:
                                                            for i in range(slots)])
             made[slots] = (pool_id, slot_ids)
         bodies = {pool_id: (pools.pool_dir(pool_id) / "manifest.json").read_bytes() for pool_id, _ in made.values()}
-        with Servers(root, bodies) as servers:
-            ours, bare = requester(servers.ours_port), requester(servers.bare_port)
+        with running_server(root) as (url, _, _), bare_server(bodies, Path(tmp) / "bare") as bare_port:
+            ours, bare = requester(int(url.rsplit(":", 1)[1])), requester(bare_port)
             for slots, (pool_id, slot_ids) in made.items():
                 listed = ours("GET", f"/grid_pool/list?pool_id={pool_id}")
                 assert json.loads(listed) == json.loads(bodies[pool_id]), "the bare handler returns the same JSON"
