@@ -118,7 +118,7 @@ def small_uploads(table: Table, url: str, root: Path) -> None:
 
 
 def main() -> Table:
-    table = Table("Hostile load against the standalone server (python bench/run.py hostile)")
+    table = Table("Hostile load against the standalone server", "python bench/run.py hostile")
     with tempfile.TemporaryDirectory(prefix="image-pool-hostile-") as tmp:
         root = Path(tmp) / "store"
         with running_server(root) as (url, process, _):

@@ -72,8 +72,9 @@ class DecodedCache:
                     return None
                 counted = buffer.footprint
                 tensor = buffer.tensor()
-                self.bytes += buffer.footprint - counted  # a first hit makes room for spares
-                self._evict(keep=key)
+                if buffer.footprint != counted:  # a first hit makes room for spares
+                    self.bytes += buffer.footprint - counted
+                    self._evict(keep=key)
                 return tensor
         buffer, first = make()
         with self._lock:

@@ -1,53 +1,70 @@
 """The ComfyUI node Image Pool (Grid). Classic INPUT_TYPES API; no ComfyUI import."""
 
+from dataclasses import dataclass
+
 from . import ids
 from .cow import zeros
 from .decoded_cache import DecodedCache
 from .errors import BadRequest, DamagedObject
 from .imaging import SlotDecoder
+from .manifest import Slot
 from .root import pools_for
 
 decoder = SlotDecoder(DecodedCache())
 EMPTY_FINGERPRINT = "empty"
-REMEMBERED_FINGERPRINTS = 4096
-_fingerprints: dict[tuple, tuple[tuple[int, int, int], str]] = {}
+REMEMBERED_CHOICES = 4096
 
 
-def _manifest(pools, pool_id: str):
-    """The pool's manifest, or None for no pool. A malformed id is refused by VALIDATE_INPUTS before a run."""
-    if not pool_id or not ids.is_pool_id(str(pool_id).lower()):
-        return None
-    return pools.load(pool_id)
+@dataclass(frozen=True)
+class Choice:
+    """What a run of the node outputs, as the manifest decides it: the slot (or None) and the pool's count."""
+    slot: Slot | None
+    index: int
+    count: int
+    pool_id: str
+
+    @property
+    def fingerprint(self) -> str:
+        if self.slot is None:
+            return EMPTY_FINGERPRINT
+        return f"{self.slot.image}|{self.slot.mask or '-'}|{self.index}|{self.count}|{self.slot.label}"
+
+
+_NONE = Choice(None, 0, 0, "")
+_choices: dict[tuple, tuple[tuple[int, int, int], Choice]] = {}
 
 
 def forget_fingerprints() -> None:
-    """Drop remembered fingerprints (benchmarks use it to time the first call after a change)."""
-    _fingerprints.clear()
+    """Drop remembered choices (benchmarks use it to time the first call after a change)."""
+    _choices.clear()
+
+
+def choose(index: int, pool_id: str, slot_id: str | None = "") -> Choice:
+    """The node's choice, read from the manifest alone: no image is opened or hashed. For a pool unchanged since
+    the last call with the same widgets it is remembered, and costs one stat whatever the pool's size. A malformed
+    pool id chooses nothing (VALIDATE_INPUTS refuses it before a run)."""
+    pool_id = str(pool_id or "").lower()
+    if not ids.is_pool_id(pool_id):
+        return _NONE
+    pools = pools_for()
+    key = (pools.root, pool_id, index, slot_id)
+    identity = pools.identity(pool_id)
+    remembered = _choices.get(key)
+    if identity is not None and remembered is not None and remembered[0] == identity:
+        return remembered[1]
+    manifest = pools.load(pool_id)
+    chosen = manifest.select(index, slot_id)
+    choice = Choice(chosen.slot, chosen.index, manifest.count, manifest.pool_id) if chosen else _NONE
+    if identity is not None:
+        if len(_choices) >= REMEMBERED_CHOICES:
+            _choices.clear()
+        _choices[key] = (identity, choice)
+    return choice
 
 
 def fingerprint(index: int, pool_id: str, slot_id: str | None = "") -> str:
-    """Everything the outputs depend on, read from the manifest alone: no image is opened or hashed. For a pool
-    unchanged since the last call with the same widgets it costs one stat, whatever the pool's size."""
-    pools = pools_for()
-    if not pool_id or not ids.is_pool_id(str(pool_id).lower()):
-        return EMPTY_FINGERPRINT
-    key = (pools.root, str(pool_id).lower(), index, slot_id)
-    identity = pools.identity(pool_id)
-    remembered = _fingerprints.get(key)
-    if identity is not None and remembered is not None and remembered[0] == identity:
-        return remembered[1]
-    manifest = _manifest(pools, pool_id)
-    chosen = manifest.select(index, slot_id) if manifest else None
-    if chosen is None:
-        result = EMPTY_FINGERPRINT
-    else:
-        slot = chosen.slot
-        result = f"{slot.image}|{slot.mask or '-'}|{chosen.index}|{manifest.count}|{slot.label}"
-    if identity is not None:
-        if len(_fingerprints) >= REMEMBERED_FINGERPRINTS:
-            _fingerprints.clear()
-        _fingerprints[key] = (identity, result)
-    return result
+    """Everything the outputs depend on (see choose)."""
+    return choose(index, pool_id, slot_id).fingerprint
 
 
 class ImagePoolGridNode:
@@ -90,18 +107,16 @@ class ImagePoolGridNode:
         return fingerprint(index, pool_id, slot_id)
 
     def load(self, index, pool_id, slot_id=""):
-        pools = pools_for()
-        manifest = _manifest(pools, pool_id)
-        chosen = manifest.select(index, slot_id) if manifest else None
-        if chosen is None:
+        choice = choose(index, pool_id, slot_id)
+        if choice.slot is None:
             return zeros((1, 1, 1, 3)), zeros((1, 1, 1)), 0, 0, ""
         try:
-            image, mask = decoder.load(pools.objects, chosen.slot)
+            image, mask = decoder.load(pools_for().objects, choice.slot)
         except DamagedObject as e:
-            raise RuntimeError(f"Image Pool (Grid): pool {manifest.pool_id}, slot {chosen.slot.id} "
-                               f"(position {chosen.index}): {e.message}. Run 'python -m image_pool fsck' "
+            raise RuntimeError(f"Image Pool (Grid): pool {choice.pool_id}, slot {choice.slot.id} "
+                               f"(position {choice.index}): {e.message}. Run 'python -m image_pool fsck' "
                                f"to check the store.") from None
-        return image, mask, chosen.index, manifest.count, chosen.slot.label
+        return image, mask, choice.index, choice.count, choice.slot.label
 
 
 NODE_CLASS_MAPPINGS = {"ImagePoolGrid": ImagePoolGridNode}  # the key is the type saved in workflows
