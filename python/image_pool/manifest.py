@@ -148,7 +148,7 @@ class Manifest:
 
     def dumps(self, **extra) -> bytes:
         """Compact JSON, the same as json.dumps(to_json() | extra), joined from each slot's encoding."""
-        if self._written is not None and self._written[0] == self._version():
+        if self._written is not None and self._written[0] == self._version() and self._written[2] is self.slots:
             written = self._written[1]
             if not extra:
                 return written
@@ -159,14 +159,16 @@ class Manifest:
         encoded = list(map(_json_of, self.slots))
         if None in encoded:
             encoded = [s.encoded() for s in self.slots]
-        return b"".join((head[:-1], b',"slots":[', b",".join(encoded), b"],"[:2 if extra else 1], tail))
+        after_slots = b"]," if extra else b"]"
+        return b"".join((head[:-1], b',"slots":[', b",".join(encoded), after_slots, tail))
 
     def _version(self) -> tuple:
-        return self.revision, self.active, self.name, len(self.slots), id(self.slots)
+        return self.revision, self.active, self.name, len(self.slots)
 
     def written(self, data: bytes) -> None:
-        """Note that `data` (this manifest's dumps()) was just written; until the manifest changes it is reused."""
-        self._written = (self._version(), data)
+        """Note that `data` (this manifest's dumps()) was just written; until the manifest changes it is reused.
+        Every change goes through Pools, which publishes it under a new revision."""
+        self._written = (self._version(), data, self.slots)
 
     @classmethod
     def loads(cls, raw: bytes, pool_id: str) -> "Manifest":
