@@ -29,7 +29,7 @@ SPARE_MIN_BYTES = 1 << 20
 FILE_MIN_BYTES = 32 << 20  # glibc's largest mmap threshold: smaller blocks are reused from its free lists
 SPARE_DELAY = 0.5  # seconds after a hand-out before the next spare is made
 
-_spares = ThreadPoolExecutor(max_workers=1, thread_name_prefix="image-pool-spare")
+_spare_maker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="image-pool-spare")
 
 
 def _anonymous_file(nbytes: int) -> int:
@@ -70,7 +70,7 @@ class Buffer:
         self.shape = tuple(tensor.shape)
         self.nbytes = tensor.numel() * 4
         self.in_file = self.nbytes >= FILE_MIN_BYTES  # holds a file descriptor (the cache limits how many)
-        self._spares = self.nbytes >= SPARE_MIN_BYTES
+        self._keeps_spares = self.nbytes >= SPARE_MIN_BYTES
         self._kept: torch.Tensor | None = None
         self._fd: int | None = None
         self._spare: torch.Tensor | None = None
@@ -91,7 +91,7 @@ class Buffer:
     @property
     def footprint(self) -> int:
         """What the cache counts for it: its copy, and room for a spare once it has been asked for again."""
-        return self.nbytes * 2 if self._hit and self._spares else self.nbytes
+        return self.nbytes * 2 if self._hit and self._keeps_spares else self.nbytes
 
     @property
     def shared_bytes(self) -> int:
@@ -118,9 +118,9 @@ class Buffer:
 
     def _make_spare(self) -> None:
         """Called with the lock held."""
-        if self._spares and self._making is None and self._spare is None and self._open():
+        if self._keeps_spares and self._making is None and self._spare is None and self._open():
             self._hurry.clear()
-            self._making = _spares.submit(self._spare_later, time.monotonic() + SPARE_DELAY)
+            self._making = _spare_maker.submit(self._spare_later, time.monotonic() + SPARE_DELAY)
 
     def _spare_later(self, due: float) -> None:
         self._hurry.wait(max(0.0, due - time.monotonic()))  # set by settle() and close()

@@ -162,24 +162,22 @@ class Pools:
         self._parsed.clear()
 
     def generations(self, pool_id: str) -> list[int]:
-        return sorted(self._generation_sizes(self.pool_dir(pool_id) / "history"))
+        return sorted(self._generation_entries(self.pool_dir(pool_id) / "history"))
 
     @staticmethod
-    def _generation_sizes(history: Path) -> dict[int, int]:
-        """Revision -> file size of the generations in `history` (os.scandir: this runs on every mutation)."""
-        sizes = {}
+    def _generation_entries(history: Path) -> dict[int, os.DirEntry]:
+        """Revision -> directory entry of the generations in `history` (os.scandir: pruning runs on every
+        mutation, and an entry stats its file only when asked)."""
+        found = {}
         try:
             with os.scandir(history) as entries:
                 for entry in entries:
-                    stem, dot, ext = entry.name.partition(".")
+                    stem, _, ext = entry.name.partition(".")
                     if ext == "json" and stem.isdigit():
-                        try:
-                            sizes[int(stem)] = entry.stat().st_size
-                        except FileNotFoundError:  # pruned meanwhile
-                            pass
+                        found[int(stem)] = entry
         except (FileNotFoundError, NotADirectoryError):
             pass
-        return sizes
+        return found
 
     def load_generation(self, pool_id: str, revision: int) -> Manifest:
         path = self.pool_dir(pool_id) / "history" / f"{int(revision)}.json"
@@ -301,14 +299,18 @@ class Pools:
         self._prune_history(history, manifest.pool_id)
 
     def _prune_history(self, history: Path, pool_id: str) -> None:
-        sizes = self._generation_sizes(history)
-        revisions = sorted(sizes)
+        entries = self._generation_entries(history)
+        revisions = sorted(entries)
         keep, total = 0, 0
         for revision in reversed(revisions):
-            if keep >= self.history_keep or (keep >= HISTORY_MIN and total + sizes[revision] > self.history_bytes):
+            try:
+                size = entries[revision].stat().st_size
+            except FileNotFoundError:  # pruned meanwhile by another process
+                size = 0
+            if keep >= self.history_keep or (keep >= HISTORY_MIN and total + size > self.history_bytes):
                 break
             keep += 1
-            total += sizes[revision]
+            total += size
         for old in revisions[:len(revisions) - keep]:
             (history / f"{old}.json").unlink(missing_ok=True)
 

@@ -195,8 +195,10 @@ export class ImagePoolElement extends LitElement {
       this._fail(new PoolApiError(415, "not_an_image",
         `not an image: ${refused.map((f) => f.name || "pasted data").join(", ")} (${ACCEPTED_NAMES})`), "add");
     }
-    const uploads = images.map((f) => ({ file: f, name: f.name || "pasted image", state: {
-        id: ++uploadIds, name: f.name || "pasted image", loaded: 0, total: f.size } as UploadState }));
+    const uploads = images.map((file) => {
+      const name = file.name || "pasted image";
+      return { file, name, state: { id: ++uploadIds, name, loaded: 0, total: file.size } as UploadState };
+    });
     this._uploads = [...this._uploads, ...uploads.map((u) => u.state)];
     for (const batch of uploadBatches(uploads)) {
       let manifest = await this._sendBatch(batch, batch.length > 1);
