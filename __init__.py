@@ -49,10 +49,10 @@ def _install_host_decoder() -> None:
         if name.startswith(os.pardir) or os.path.isabs(name):
             return None
         import nodes  # ComfyUI's; loaded before any custom node
+        from image_pool.imaging import first_of_batch
         image, mask = nodes.LoadImage().load_image(name)
-        image = image[:1]
         has_alpha = tuple(mask.shape[1:]) == tuple(image.shape[1:3])  # without alpha: a 64x64 placeholder
-        return image, mask[:1] if has_alpha else None
+        return first_of_batch(image), first_of_batch(mask) if has_alpha else None
     try:
         from comfyui_version import __version__ as version
     except ImportError:

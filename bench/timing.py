@@ -95,6 +95,14 @@ class Table:
                           f"≥ {at_least:g}x faster", "holds" if holds else "**misses**"))
         return holds
 
+    def within(self, name: str, times: list[float], limit: float) -> bool:
+        """ours ≤ an absolute time, judged on the median."""
+        holds = statistics.median(times) <= limit
+        if not holds:
+            self.missed.append(name)
+        self.rows.append((name, spread(times), "", f"≤ {fmt_time(limit)}", "holds" if holds else "**misses**"))
+        return holds
+
     def value(self, name: str, text: str) -> None:
         self.rows.append((name, text, "", "", ""))
 

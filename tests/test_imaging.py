@@ -10,7 +10,6 @@ import json
 import numpy as np
 import pytest
 import torch
-from image_pool import cow
 from image_pool.decoded_cache import DecodedCache
 from image_pool.imaging import SlotDecoder
 from PIL import Image
@@ -112,68 +111,50 @@ def test_cache_hit_returns_equal_tensors_without_touching_disk(pools, pool_id, d
     assert decoder.cache.hits >= 4
 
 
-def test_outputs_do_not_alias_the_cache(pools, pool_id, decoder):
-    """A downstream node that writes into its input in place must not corrupt the next run's output."""
-    manifest, (big, small) = pools.add(pool_id, [imagegen.png(mode="RGBA", height=600, width=800),
-                                                 imagegen.png(seed=7)])
-    for slot in manifest.slots:
-        image, mask = decoder.load(pools.objects, slot)
-        expected_image, expected_mask = image.clone(), mask.clone()
-        image.mul_(0).add_(7)
-        mask.fill_(3)
-        image2, mask2 = decoder.load(pools.objects, slot)
-        assert torch.equal(image2, expected_image) and torch.equal(mask2, expected_mask)
+IN_PLACE_WRITES = {
+    "directly": lambda t: t.mul_(0).add_(7),
+    "through a view": lambda t: t[0, :2].fill_(7),
+    "through detach()": lambda t: t.detach().fill_(7),
+    "through a reshaped view": lambda t: t.view(-1)[:5].zero_(),
+}
 
 
-@pytest.mark.parametrize("in_file", [False, True], ids=["ordinary memory", "memory file"])
-@pytest.mark.parametrize("spares_ready", [True, False], ids=["spare", "copied on the spot"])
-def test_every_hit_is_independent_of_the_others_and_of_the_cache(pools, pool_id, decoder, spares_ready, in_file,
-                                                                 monkeypatch):
-    """Hits hand out a spare copy made in the background, or a copy made on the spot when none is ready yet: a
-    write into one hand-out reaches neither the cache nor any other hand-out, before or after it."""
-    if in_file:
-        monkeypatch.setattr(cow, "FILE_MIN_BYTES", 1 << 20)
-    manifest, (slot_id,) = pools.add(pool_id, [imagegen.png(mode="RGBA", height=600, width=800)])
-    slot = manifest.slot(slot_id)
-    expected, _ = decoder.load(pools.objects, slot)
-    expected = expected.clone()
-    handed = []
-    for i in range(4):
-        if spares_ready:
-            decoder.cache.settle()
-        image, mask = decoder.load(pools.objects, slot)
-        assert torch.equal(image, expected)
-        handed.append(image)
-        image.fill_(i)
-        mask.fill_(i)
-    assert [float(t[0, 0, 0, 0]) for t in handed] == [0.0, 1.0, 2.0, 3.0], "no two hand-outs share memory"
-    assert decoder.cache.hits >= 4
+@pytest.mark.parametrize("inference_mode", [True, False], ids=["under inference_mode, as ComfyUI runs nodes",
+                                                                "outside it"])
+@pytest.mark.parametrize("write", IN_PLACE_WRITES.values(), ids=IN_PLACE_WRITES.keys())
+def test_an_in_place_write_never_reaches_a_later_run(pools, pool_id, decoder, write, inference_mode):
+    """ComfyUI hands one output to every downstream node as the same object, so a node must clone before it writes;
+    one that does not still cannot change what a later run of this image gets."""
+    manifest, _ = pools.add(pool_id, [imagegen.png(mode="RGBA", height=60, width=80), imagegen.png(seed=7)])
+    with torch.inference_mode(inference_mode):
+        for slot in manifest.slots:
+            image, mask = decoder.load(pools.objects, slot)
+            expected_image, expected_mask = image.clone(), mask.clone()
+            write(image)
+            write(mask)
+            image2, mask2 = decoder.load(pools.objects, slot)
+            assert torch.equal(image2, expected_image) and torch.equal(mask2, expected_mask)
 
 
-@pytest.mark.parametrize("in_file", [False, True], ids=["ordinary memory", "memory file"])
-def test_the_cache_counts_its_shared_memory_and_room_for_spares(pools, pool_id, decoder, monkeypatch, in_file):
-    if in_file:
-        monkeypatch.setattr(cow, "FILE_MIN_BYTES", 1 << 20)  # as an image of 32 MiB or more
-    manifest, (slot_id,) = pools.add(pool_id, [imagegen.png(height=600, width=800)])
-    decoder.load(pools.objects, manifest.slot(slot_id))
-    stats = decoder.cache.stats()
-    image_bytes = 600 * 800 * 3 * 4
-    assert stats.shared_bytes == (image_bytes if in_file else 0), "a memory file is shared memory, outside RSS"
-    assert stats.bytes == image_bytes == decoder.cache.bytes, "an image seen once holds no spare"
-    assert "shared memory" in stats.describe() and "of 1,024 MiB" in stats.describe()
-    decoder.load(pools.objects, manifest.slot(slot_id))
-    assert decoder.cache.stats().bytes == 2 * image_bytes, "asked for again, it is counted with room for a spare"
+def test_a_hit_is_the_kept_tensor_itself(pools, pool_id, decoder):
+    """No copy on a hit: the same object, as ComfyUI hands one node's output to the next."""
+    manifest, (slot_id,) = pools.add(pool_id, [imagegen.png(mode="RGBA", height=60, width=80)])
+    image, mask = decoder.load(pools.objects, manifest.slot(slot_id))
+    image.sum()  # reading does not count as a change
+    again, mask_again = decoder.load(pools.objects, manifest.slot(slot_id))
+    assert again is image and mask_again is mask
 
 
-def test_room_made_for_a_spare_evicts_the_least_recently_used(pools, pool_id):
-    image_bytes = 600 * 800 * 3 * 4
-    decoder = SlotDecoder(DecodedCache(max_bytes=int(image_bytes * 2.5)))
-    manifest, (a, b) = pools.add(pool_id, [imagegen.png(height=600, width=800, seed=s) for s in range(2)])
-    for slot_id in (a, b):
+def test_the_cache_holds_exactly_the_decoded_bytes(pools, pool_id, decoder):
+    manifest, (a, b) = pools.add(pool_id, [imagegen.png(mode="RGBA", height=60, width=80),
+                                           imagegen.png(height=30, width=40, seed=2)])
+    for slot_id in (a, b, a, b):
         decoder.load(pools.objects, manifest.slot(slot_id))
-    decoder.load(pools.objects, manifest.slot(b))  # b now needs room for a spare: a goes
-    assert ("image", manifest.slot(a).image) not in decoder.cache
-    assert ("image", manifest.slot(b).image) in decoder.cache and decoder.cache.bytes == 2 * image_bytes
+    stats = decoder.cache.stats()
+    assert stats.bytes == (60 * 80 * 3 + 60 * 80 + 30 * 40 * 3 + 30 * 40) * 4, \
+        "image and alpha of a, image and zero mask of b, once each"
+    assert stats.entries == 5 and stats.misses == 3, "one decode each, one zero mask; b's 'no alpha' costs nothing"
+    assert "of 1,024 MiB" in stats.describe()
 
 
 def test_cache_evicts_by_bytes(pools, pool_id):
@@ -190,10 +171,66 @@ def test_cache_evicts_by_bytes(pools, pool_id):
     assert decoder.cache.misses > misses, "an evicted image is decoded again"
 
 
-def test_cache_limit_of_buffers_in_memory_files(pools, pool_id, monkeypatch):
-    monkeypatch.setattr(cow, "FILE_MIN_BYTES", 1 << 20)  # these 800x600 images go into memory files
-    decoder = SlotDecoder(DecodedCache(max_files=2))
-    manifest, _ = pools.add(pool_id, [imagegen.png(height=600, width=800, seed=s) for s in range(4)])
-    for slot in manifest.slots:
-        decoder.load(pools.objects, slot)
-    assert sum(1 for key in [("image", s.image) for s in manifest.slots] if key in decoder.cache) == 2
+def test_a_cache_of_zero_bytes_keeps_nothing_and_still_decodes(pools, pool_id):
+    decoder = SlotDecoder(DecodedCache(max_bytes=0))
+    manifest, (slot_id,) = pools.add(pool_id, [imagegen.png(mode="RGBA", seed=3)])
+    first = decoder.load(pools.objects, manifest.slot(slot_id))
+    second = decoder.load(pools.objects, manifest.slot(slot_id))
+    assert len(decoder.cache) == 0 or decoder.cache.bytes == 0
+    assert all(torch.equal(x, y) for x, y in zip(first, second))
+
+
+@pytest.mark.parametrize("value", ["abc", "nan", "inf", "-5", " "])
+def test_a_bad_cache_size_in_the_environment_falls_back_to_the_default(monkeypatch, value, caplog):
+    from image_pool import decoded_cache
+    monkeypatch.setenv("IMAGE_POOL_CACHE_MB", value)
+    assert DecodedCache().max_bytes == decoded_cache.DEFAULT_MAX_BYTES
+    if value.strip():
+        assert "IMAGE_POOL_CACHE_MB" in caplog.text
+
+
+def test_the_cache_size_in_the_environment_is_in_mib(monkeypatch):
+    monkeypatch.setenv("IMAGE_POOL_CACHE_MB", "1.5")
+    assert DecodedCache().max_bytes == 3 << 19
+
+
+def test_the_cache_works_in_a_child_forked_while_another_thread_held_it(pools, pool_id, decoder):
+    """A fork copies the cache's lock as it is; held by a thread that the child does not have, it would never be
+    released there."""
+    import os
+    import threading
+    import time
+    manifest, (slot_id,) = pools.add(pool_id, [imagegen.png(mode="RGBA", seed=9)])
+    expected, _ = decoder.load(pools.objects, manifest.slot(slot_id))
+    expected = expected.clone()
+    held, release = threading.Event(), threading.Event()
+
+    def hold():
+        with decoder.cache._lock:
+            held.set()
+            release.wait(30)
+    holder = threading.Thread(target=hold)
+    holder.start()
+    assert held.wait(30)
+    try:
+        pid = os.fork()
+        if pid == 0:  # the child: exit code 0 only if the load returned the right picture
+            try:
+                image, _ = decoder.load(pools.objects, manifest.slot(slot_id))
+                os._exit(0 if torch.equal(image, expected) else 3)
+            except BaseException:
+                os._exit(4)
+    finally:
+        release.set()
+        holder.join()
+    deadline = time.monotonic() + 60
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            break
+        if time.monotonic() > deadline:
+            os.kill(pid, 9)
+            os.waitpid(pid, 0)
+            raise AssertionError("the forked child hung in the decoded cache")
+        time.sleep(0.05)
+    assert os.waitstatus_to_exitcode(status) == 0

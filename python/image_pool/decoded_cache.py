@@ -1,33 +1,40 @@
-"""A bounded LRU of decoded tensors, keyed by content hash, limited in bytes (and in buffers kept in memory files,
-each of which holds a file descriptor). The bytes counted include the shared memory of those files, which the
-process's RSS does not show; each decode logs what the cache holds."""
+"""The node's one cache of decoded tensors: an LRU keyed by content hash, bounded in bytes.
+
+It follows the contract of ComfyUI's executor. A node's output is handed to every downstream node as the same
+object (execution.py, get_input_data: `obj = cached.outputs[output_index]`), so a node that writes into its input
+would corrupt ComfyUI's own cache; ComfyUI's nodes clone before they write. A hit therefore hands out the very
+tensor the cache keeps: no copy, no file, no decode.
+
+It then does better than the host, at no cost: torch counts every in-place operation on a tensor in its version
+counter (`tensor._version`), which views share, `detach()` included. An entry whose tensor was written into since
+it was decoded is dropped and decoded again, so a misbehaving node never changes what a later run gets. (A write
+that goes around torch, through `.numpy()` or `.data`, is not counted: such a node breaks ComfyUI's cache too.)
+
+What the cache holds is what it counts: the bytes of the storages of the tensors it keeps.
+"""
 
 import logging
+import math
 import os
 import threading
+import weakref
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Callable, Hashable
 
 import torch
 
-from .cow import Buffer, Held
-
 log = logging.getLogger("image_pool")
 
 DEFAULT_MAX_BYTES = 1 << 30
-DEFAULT_MAX_FILES = 128
-
-# What a miss produces: the buffer to keep (None: "nothing here", cached too) and, optionally, a
-# tensor of it to hand out now.
-Made = tuple[Buffer | Held | None, torch.Tensor | None]
+MISSING = object()  # what get() answers for a key the cache does not hold
+ENV_MAX_MB = "IMAGE_POOL_CACHE_MB"
 
 
 @dataclass(frozen=True)
 class CacheStats:
     entries: int
-    bytes: int  # counted against max_bytes: kept values and room for their spares
-    shared_bytes: int  # of those, in shared memory (not in the process's RSS)
+    bytes: int
     max_bytes: int
     hits: int
     misses: int
@@ -35,24 +42,70 @@ class CacheStats:
     def describe(self) -> str:
         mib = 1 << 20
         return (f"decoded cache: {self.bytes / mib:,.0f} of {self.max_bytes / mib:,.0f} MiB in {self.entries} "
-                f"entries ({self.shared_bytes / mib:,.0f} MiB shared memory, not in RSS); {self.hits} hits, "
-                f"{self.misses} decodes")
+                f"entries; {self.hits} hits, {self.misses} decodes")
 
 
 def default_max_bytes() -> int:
-    mb = os.environ.get("IMAGE_POOL_CACHE_MB")
-    return int(float(mb) * 1024 * 1024) if mb else DEFAULT_MAX_BYTES
+    """$IMAGE_POOL_CACHE_MB, in MiB (0 keeps nothing). A value that is not a finite number of 0 or more is reported
+    and the default (1 GiB) is used: a typo in the environment must not keep the node from loading."""
+    text = os.environ.get(ENV_MAX_MB, "").strip()
+    if not text:
+        return DEFAULT_MAX_BYTES
+    try:
+        mb = float(text)
+    except ValueError:
+        mb = math.nan
+    if not math.isfinite(mb) or mb < 0:
+        log.warning("Image Pool: %s=%r is not a size in MiB (a finite number, 0 or more); using %d MiB",
+                    ENV_MAX_MB, text, DEFAULT_MAX_BYTES >> 20)
+        return DEFAULT_MAX_BYTES
+    return int(mb * (1 << 20))
+
+
+def storage_bytes(tensor: torch.Tensor | None) -> int:
+    """What keeping `tensor` keeps alive: its whole storage (a view of a batch holds the batch)."""
+    return 0 if tensor is None else tensor.untyped_storage().nbytes()
+
+
+@dataclass
+class _Entry:
+    tensor: torch.Tensor | None  # None: "nothing here" (an image with no alpha), remembered too
+    version: int
+    nbytes: int
+
+    def intact(self) -> bool:
+        return self.tensor is None or self.tensor._version == self.version
+
+
+def trackable():
+    """Where decodes for the cache run. ComfyUI runs nodes under torch.inference_mode, whose tensors keep no version
+    counter; tensors made here are ordinary ones, which do, and nodes running in inference mode read and write them
+    as usual."""
+    return torch.inference_mode(False)
+
+
+_caches: "weakref.WeakSet[DecodedCache]" = weakref.WeakSet()
+
+
+def _after_fork_in_child() -> None:
+    # A fork copies a lock held by another thread as held, and that thread does not exist in the child.
+    for cache in list(_caches):
+        cache._lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 class DecodedCache:
-    def __init__(self, max_bytes: int | None = None, max_files: int = DEFAULT_MAX_FILES):
+    def __init__(self, max_bytes: int | None = None):
         self.max_bytes = default_max_bytes() if max_bytes is None else max_bytes
-        self.max_files = max_files
-        self._entries: OrderedDict[Hashable, Buffer | None] = OrderedDict()
-        self._lock = threading.Lock()
+        self._entries: OrderedDict[Hashable, _Entry] = OrderedDict()
+        self._lock = threading.Lock()  # held only for dictionary work, never across a decode
         self.bytes = 0
         self.hits = 0
         self.misses = 0
+        _caches.add(self)
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -60,78 +113,49 @@ class DecodedCache:
     def __contains__(self, key) -> bool:
         return key in self._entries
 
-    def tensor(self, key: Hashable, make: Callable[[], Made]) -> torch.Tensor | None:
-        """A fresh tensor for `key`, made by `make()` on a miss. Handing out from a kept buffer happens
-        under the lock, so an eviction cannot close it in between."""
+    def get(self, key: Hashable):
+        """The tensor kept for `key` (None if "nothing" was kept), or MISSING: never kept, evicted, or written into
+        since it was kept (then it is dropped)."""
         with self._lock:
-            if key in self._entries:
+            entry = self._entries.get(key)
+            if entry is not None and entry.intact():
                 self._entries.move_to_end(key)
                 self.hits += 1
-                buffer = self._entries[key]
-                if buffer is None:
-                    return None
-                counted = buffer.footprint
-                tensor = buffer.tensor()
-                if buffer.footprint != counted:  # a first hit makes room for spares
-                    self.bytes += buffer.footprint - counted
-                    self._evict(keep=key)
-                return tensor
-        buffer, first = make()
-        with self._lock:
+                return entry.tensor
+            if entry is not None:
+                self._drop(key)
             self.misses += 1
-            if first is None and buffer is not None:
-                first = buffer.tensor()
-            self._put(key, buffer)
-            self._evict()
-        log.info("Image Pool: %s", self.stats().describe())
-        return first
+            return MISSING
 
-    def put(self, key: Hashable, buffer: Buffer | None) -> None:
+    def tensor(self, key: Hashable, make: Callable[[], torch.Tensor | None]) -> torch.Tensor | None:
+        """The tensor kept for `key`, or `make()`'s, kept from now on."""
+        tensor = self.get(key)
+        if tensor is MISSING:
+            tensor = make()
+            self.put(key, tensor)
+        return tensor
+
+    def put(self, key: Hashable, tensor: torch.Tensor | None) -> None:
+        """Keep `tensor` for `key`. It must track its version: made outside torch.inference_mode (see trackable)."""
+        entry = _Entry(tensor, 0 if tensor is None else tensor._version, storage_bytes(tensor))
         with self._lock:
-            self._put(key, buffer)
-            self._evict()
+            if key in self._entries:
+                self._drop(key)
+            if entry.nbytes > self.max_bytes:
+                return  # larger than the whole cache: keep nothing
+            self._entries[key] = entry
+            self.bytes += entry.nbytes
+            while self.bytes > self.max_bytes:
+                self._drop(next(iter(self._entries)))
 
-    def _put(self, key: Hashable, buffer: Buffer | None) -> None:
-        if key in self._entries:  # made twice by two threads: keep the first
-            if buffer is not None:
-                buffer.close()
-            return
-        if buffer is not None and buffer.footprint > self.max_bytes:
-            buffer.close()  # larger than the whole cache: keep nothing
-            return
-        self._entries[key] = buffer
-        self.bytes += buffer.footprint if buffer else 0
-
-    def _evict(self, keep: Hashable = None) -> None:
-        """Drop least recently used entries until the limits hold (never `keep`, the entry just handed out)."""
-        files = sum(1 for b in self._entries.values() if b is not None and b.in_file)
-        while self._entries and (self.bytes > self.max_bytes or files > self.max_files):
-            if next(iter(self._entries)) == keep:
-                break
-            _, buffer = self._entries.popitem(last=False)
-            if buffer is not None:
-                self.bytes -= buffer.footprint
-                files -= buffer.in_file
-                buffer.close()
+    def _drop(self, key: Hashable) -> None:
+        self.bytes -= self._entries.pop(key).nbytes
 
     def stats(self) -> CacheStats:
         with self._lock:
-            shared = sum(b.shared_bytes for b in self._entries.values() if b is not None)
-            return CacheStats(len(self._entries), self.bytes, shared, self.max_bytes, self.hits, self.misses)
-
-    def settle(self) -> None:
-        """Wait for background work (spares being made); benchmarks count its CPU time."""
-        with self._lock:
-            buffers = [b for b in self._entries.values() if b is not None]
-        for buffer in buffers:
-            buffer.hurry()
-        for buffer in buffers:
-            buffer.settle()
+            return CacheStats(len(self._entries), self.bytes, self.max_bytes, self.hits, self.misses)
 
     def clear(self) -> None:
         with self._lock:
-            for buffer in self._entries.values():
-                if buffer is not None:
-                    buffer.close()
             self._entries.clear()
             self.bytes = 0

@@ -7,13 +7,14 @@ an animated file is used (LoadImage batches every frame), and with no alpha the 
 (LoadImage gives 64 x 64). A stored mask wins over the image's alpha.
 """
 
+import mmap
+
 import numpy as np
 import torch
 from PIL import Image
 
 from . import host
-from .cow import keep, zeros
-from .decoded_cache import DecodedCache, Made
+from .decoded_cache import MISSING, DecodedCache, trackable
 from .errors import DamagedObject, PoolError
 from .formats import open_image
 from .frames import alpha_of, first_frame
@@ -22,6 +23,7 @@ from .store import ObjectStore
 
 ONE = np.float32(1.0)
 MAX_VALUE = np.float32(255.0)
+LAZY_ZEROS_BYTES = 1 << 20
 
 
 def scaled(source: Image.Image, invert: bool = False) -> torch.Tensor:
@@ -35,42 +37,49 @@ def scaled(source: Image.Image, invert: bool = False) -> torch.Tensor:
     return out
 
 
-def buffer_of(source: Image.Image, invert: bool = False) -> Made:
-    return keep(scaled(source, invert))
+def zero_mask_for(image: torch.Tensor) -> torch.Tensor:
+    """An all-zero mask of the image's H x W, on its device in its dtype. On the CPU a large one is an anonymous
+    mapping, which the kernel fills with zeros only where it is written: free to make, and no memory until then."""
+    shape = (1, image.shape[1], image.shape[2])
+    nbytes = shape[1] * shape[2] * 4
+    if image.device.type != "cpu" or image.dtype != torch.float32 or nbytes < LAZY_ZEROS_BYTES:
+        return torch.zeros(shape, dtype=image.dtype, device=image.device)
+    return torch.frombuffer(mmap.mmap(-1, nbytes), dtype=torch.float32).view(shape)
+
+
+def first_of_batch(tensor: torch.Tensor | None) -> torch.Tensor | None:
+    """The first frame, holding no memory of the others (a view of a batch would keep the whole batch alive in the
+    decoded cache). The host's decoder hands out first frames (host.py)."""
+    if tensor is None or tensor.shape[0] == 1:
+        return tensor
+    return tensor[:1].clone()
 
 
 class SlotDecoder:
-    """Turns slots into tensors through the shared LRU. A hit opens no file and decodes nothing."""
+    """Turns slots into tensors through the shared cache. A hit opens no file, decodes nothing and copies nothing."""
 
     def __init__(self, cache: DecodedCache):
         self.cache = cache
 
-    def _decode_image(self, objects: ObjectStore, key: str) -> tuple[Made, Made]:
+    def _decode_image(self, objects: ObjectStore, key: str) -> tuple[torch.Tensor, torch.Tensor | None]:
         """The image and, from the same decode, its alpha mask (so the mask never needs a second decode)."""
-        decoded = self._host_decode(objects, key)
+        with trackable():
+            decoded = host.decode(objects.path(key))
         if decoded is not None:
-            image, alpha = decoded
-            return keep(image), (None, None) if alpha is None else keep(alpha)
-        with self._open(objects, key) as img:
+            return decoded
+        with self._open(objects, key) as img, trackable():
             frame = first_frame(img)
             alpha = alpha_of(frame)
-            return buffer_of(frame.convert("RGB")), (None, None) if alpha is None else buffer_of(alpha, invert=True)
+            return scaled(frame.convert("RGB")), None if alpha is None else scaled(alpha, invert=True)
+
+    def _decode_mask(self, objects: ObjectStore, key: str, like: torch.Tensor) -> torch.Tensor:
+        with self._open(objects, key) as img, trackable():
+            return scaled(img.convert("L")).to(device=like.device, dtype=like.dtype)
 
     @staticmethod
-    def _host_decode(objects: ObjectStore, key: str):
-        return host.decode(objects.path(key))
-
-    def _decode_alpha(self, objects: ObjectStore, key: str) -> Made:
-        decoded = self._host_decode(objects, key)
-        if decoded is not None:
-            return (None, None) if decoded[1] is None else keep(decoded[1])
-        with self._open(objects, key) as img:
-            alpha = alpha_of(first_frame(img))
-            return (None, None) if alpha is None else buffer_of(alpha, invert=True)
-
-    def _decode_mask(self, objects: ObjectStore, key: str) -> Made:
-        with self._open(objects, key) as img:
-            return buffer_of(img.convert("L"))
+    def _zeros(image: torch.Tensor) -> torch.Tensor:
+        with trackable():
+            return zero_mask_for(image)
 
     @staticmethod
     def _open(objects: ObjectStore, key: str) -> Image.Image:
@@ -84,27 +93,28 @@ class SlotDecoder:
             raise DamagedObject(f"object {key} cannot be decoded: {getattr(e, 'message', e)}") from None
 
     def load(self, objects: ObjectStore, slot: Slot) -> tuple[torch.Tensor, torch.Tensor]:
-        """IMAGE [1,H,W,3] and MASK [1,H,W] for a slot, as fresh tensors that share nothing writable with the cache."""
-        fresh_alpha = []
-
-        def decode_image() -> Made:
-            image_made, (alpha_buffer, alpha_tensor) = self._decode_image(objects, slot.image)
-            self.cache.put(("alpha", slot.image), alpha_buffer)
-            fresh_alpha.append(alpha_tensor)
-            return image_made
-
-        image = self.cache.tensor(("image", slot.image), decode_image)
-        height, width = image.shape[1], image.shape[2]
+        """IMAGE [1,H,W,3] and MASK [1,H,W] for a slot: the tensors the cache keeps (see decoded_cache). A hit is a
+        few dictionary look-ups."""
+        cache = self.cache
+        image_key, alpha_key = ("image", slot.image), ("alpha", slot.image)
+        image = cache.get(image_key)
+        alpha = MISSING
+        if image is MISSING:
+            image, alpha = self._decode_image(objects, slot.image)  # the alpha comes with it: one decode for both
+            cache.put(image_key, image)
+            cache.put(alpha_key, alpha)
         if slot.mask:
-            mask = self.cache.tensor(("mask", slot.mask), lambda: self._decode_mask(objects, slot.mask))
-        elif fresh_alpha:
-            mask = fresh_alpha[0]
+            mask = cache.tensor(("mask", slot.mask, image.dtype, image.device),
+                                lambda: self._decode_mask(objects, slot.mask, image))
         else:
-            mask = self.cache.tensor(("alpha", slot.image), lambda: self._decode_alpha(objects, slot.image))
+            mask = cache.get(alpha_key) if alpha is MISSING else alpha
+            if mask is MISSING:
+                mask = self._decode_image(objects, slot.image)[1]
+                cache.put(alpha_key, mask)
         if mask is None:
-            mask = zeros((1, height, width))
-        if tuple(mask.shape[1:]) != (height, width):
-            raise DamagedObject(f"mask {slot.mask} is {mask.shape[2]}x{mask.shape[1]}, its image is {width}x{height}")
-        if mask.dtype != image.dtype or mask.device != image.device:  # a host's intermediate dtype or device
-            mask = mask.to(device=image.device, dtype=image.dtype)
+            shape = (image.shape[1], image.shape[2])
+            return image, cache.tensor(("zeros", shape, image.dtype, image.device), lambda: self._zeros(image))
+        if mask.shape[1:] != image.shape[1:3]:
+            raise DamagedObject(f"mask {slot.mask} is {mask.shape[2]}x{mask.shape[1]}, its image is "
+                                f"{image.shape[2]}x{image.shape[1]}")
         return image, mask

@@ -2,8 +2,9 @@
 
 from dataclasses import dataclass
 
+import torch
+
 from . import ids
-from .cow import zeros
 from .decoded_cache import DecodedCache
 from .errors import BadRequest, DamagedObject
 from .imaging import SlotDecoder
@@ -109,7 +110,7 @@ class ImagePoolGridNode:
     def load(self, index, pool_id, slot_id=""):
         choice = choose(index, pool_id, slot_id)
         if choice.slot is None:
-            return zeros((1, 1, 1, 3)), zeros((1, 1, 1)), 0, 0, ""
+            return torch.zeros((1, 1, 1, 3)), torch.zeros((1, 1, 1)), 0, 0, ""
         try:
             image, mask = decoder.load(pools_for().objects, choice.slot)
         except DamagedObject as e:
