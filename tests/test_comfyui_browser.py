@@ -219,14 +219,35 @@ def editor_is_open(page) -> bool:
     return editor_button(page, "save").is_visible()
 
 
-def open_editor_on(page, index, how="brush"):
+def editor_copy_name(page, slot_id: str) -> str:
+    return page.evaluate("""async (slot) => {
+        const element = __poolNode.widgets.find((w) => w.name === 'pool').element;
+        return (await element.editorImage(slot)).filename;
+    }""", slot_id)
+
+
+def open_editor_on(page, index, how):
+    """Open ComfyUI's MaskEditor on a tile the way a user does, and wait until it has loaded the slot's picture."""
+    page.evaluate("() => performance.clearResourceTimings()")  # the page's own assets have filled the buffer
     if how == "brush":  # the brush button opens the editor without selecting the tile
         tile(page, index).hover()
         tile(page, index).locator(".tile-button.mask").click()
-    else:
+    elif how == "double-click":
         tile(page, index).dblclick()
+    else:  # the node's menu, on the selected tile
+        tile(page, index).click()
+        expect(tile(page, index)).to_have_attribute("aria-selected", "true")
+        page.evaluate("""() => {
+            const options = [];
+            __poolNode.getExtraMenuOptions(app.canvas, options);
+            options.find((o) => o?.content === "Edit mask of the selected image").callback();
+        }""")
     expect(editor_button(page, "save")).to_be_visible(timeout=DEADLINE_MS)
-    page.wait_for_timeout(500)  # the editor loads its layers after it shows; strokes before that are lost
+    # The editor shows first and loads its layers after; a stroke before that is lost. It has loaded them when it
+    # has fetched the picture's channels and the page has drawn twice since.
+    page.wait_for_function("""() => performance.getEntriesByType("resource").some(
+        (e) => /[?&]channel=/.test(e.name) && e.responseEnd > 0)""", timeout=DEADLINE_MS)
+    page.evaluate("() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))")
     return editor_canvas(page)
 
 
@@ -240,55 +261,102 @@ def draw_stroke(page, canvas):
     page.mouse.up()
 
 
-@pytest.mark.usefixtures("needs_grid")
-def test_mask_editor_saves_for_its_slot_only_and_cancel_changes_nothing(page, comfy):
-    pool_id, pools = add_pool_node(page, comfy, [imagegen.png(120, 160, seed=s) for s in range(3)])
-    tile(page, 0).click()  # another slot is selected: the mask must still go to the one the editor opened on
-    expect(tile(page, 0)).to_have_attribute("aria-selected", "true")
+def save_editor(page, slot_index):
+    editor_button(page, "save").click()
+    expect(editor_button(page, "save")).to_be_hidden(timeout=DEADLINE_MS)
+    expect(tile(page, slot_index).locator(".mask-dot")).to_be_visible(timeout=DEADLINE_MS)
 
-    draw_stroke(page, open_editor_on(page, 2))
+
+def cancel_editor(page):
     editor_button(page, "cancel").click()
     expect(editor_button(page, "save")).to_be_hidden(timeout=DEADLINE_MS)
-    assert all(s.mask is None for s in pools.load(pool_id).slots), "cancel stores nothing"
-    page.wait_for_function("() => !__poolNode.imgs?.length && !__poolNode.images?.length", timeout=DEADLINE_MS)
 
-    draw_stroke(page, open_editor_on(page, 2))
-    editor_button(page, "save").click()
-    expect(tile(page, 2).locator(".mask-dot")).to_be_visible(timeout=DEADLINE_MS)
-    slots = pools.load(pool_id).slots
-    assert slots[0].mask is None and slots[1].mask is None and slots[2].mask is not None
-    mask = np.asarray(Image.open(pools.objects.path(slots[2].mask)))
-    assert mask.shape == (120, 160) and (mask > 0).sum() > 100, "the stroke is in the stored mask"
-    assert tile(page, 0).get_attribute("aria-selected") == "true", "the selection did not change"
 
-    page.wait_for_timeout(300)
-    after = page.evaluate("""() => ({
+def stored_mask(pools, pool_id, index):
+    slot = pools.load(pool_id).slots[index]
+    return None if slot.mask is None else np.asarray(Image.open(pools.objects.path(slot.mask)))
+
+
+def node_shows_only_the_grid(page) -> dict:
+    return page.evaluate("""() => ({
         imgs: __poolNode.imgs?.length ?? 0, images: __poolNode.images?.length ?? 0,
         outputs: Object.keys(app.nodeOutputs ?? {}).filter((k) => k === String(__poolNode.id)).length,
         core: (() => { const o = []; __poolNode.getExtraMenuOptions(app.canvas, o);
-                       return o.filter((x) => x && /mask ?editor|open image/i.test(x.content ?? "")
+                       return o.filter((x) => x && /mask ?editor|open image|copy image|save image/i.test(x.content ?? "")
                                                 && !x.content.startsWith("Edit mask")).length; })(),
         foreign: [...document.querySelectorAll("img")].filter((i) => i.src.includes("clipspace")
                                                         && i.getBoundingClientRect().width > 0).length,
     })""")
-    assert after == {"imgs": 0, "images": 0, "outputs": 0, "core": 0, "foreign": 0}, \
-        f"after a save nothing but the grid shows in the node, and core offers no editor of its own: {after}"
 
-    page.evaluate("() => performance.clearResourceTimings()")  # the page's own assets have filled the buffer
-    open_editor_on(page, 2, how="double-click")
-    editor_copy = page.evaluate("""async (slot) => {
-        const element = __poolNode.widgets.find((w) => w.name === 'pool').element;
-        return (await element.editorImage(slot)).filename;
-    }""", slots[2].id)
+
+SESSION_ORDERS = {
+    # (how the editor opens, on which slot, how the session ends); each order starts on a new node
+    "save in the first session": [("brush", 2, "save")],
+    "cancel, then save": [("double-click", 1, "cancel"), ("double-click", 1, "save")],
+    "save on one slot, then on another": [("menu", 0, "save"), ("menu", 2, "save")],
+    "cancel on one slot, then save on another": [("brush", 0, "cancel"), ("double-click", 2, "save")],
+}
+
+
+@pytest.mark.usefixtures("needs_grid")
+@pytest.mark.parametrize("order", SESSION_ORDERS.values(), ids=SESSION_ORDERS.keys())
+def test_every_mask_editor_save_lands_on_its_slot(page, comfy, order):
+    pool_id, pools = add_pool_node(page, comfy, [imagegen.png(120, 160, seed=s) for s in range(3)])
+    tile(page, 1 if order[0][1] != 1 else 0).click()  # a slot other than the first one edited is selected
+    selected = node_widget(page, "slot_id")
+    saved = set()
+    for how, index, ending in order:
+        draw_stroke(page, open_editor_on(page, index, how))
+        if ending == "cancel":
+            cancel_editor(page)
+            assert (stored_mask(pools, pool_id, index) is None) == (index not in saved), "cancel stores nothing"
+            continue
+        save_editor(page, index)
+        saved.add(index)
+        mask = stored_mask(pools, pool_id, index)
+        assert mask is not None and mask.shape == (120, 160) and (mask > 0).sum() > 100, \
+            f"the stroke is in the mask stored for slot {index}"
+        page.wait_for_function("() => !__poolNode.imgs?.length && !__poolNode.images?.length", timeout=DEADLINE_MS)
+        assert node_shows_only_the_grid(page) == {"imgs": 0, "images": 0, "outputs": 0, "core": 0, "foreign": 0}, \
+            "after a save nothing but the grid shows in the node, and core offers no editor of its own"
+    for index in range(3):
+        assert (stored_mask(pools, pool_id, index) is not None) == (index in saved), f"slot {index}"
+    if all(how == "brush" for how, _, _ in order):
+        assert node_widget(page, "slot_id") == selected, "the brush opens the editor and leaves the selection alone"
+
+
+@pytest.mark.usefixtures("needs_grid")
+def test_the_editor_opens_on_the_slots_current_mask(page, comfy):
+    pool_id, pools = add_pool_node(page, comfy, [imagegen.png(120, 160, seed=s) for s in range(2)])
+    stored = np.zeros((120, 160), np.uint8)
+    stored[10:40, 20:90] = 255
+    pools.set_mask(pool_id, pools.load(pool_id).slots[1].id, stored)
+    page.evaluate("() => document.querySelector('image-pool').reload()")
+    expect(tile(page, 1).locator(".mask-dot")).to_be_visible(timeout=DEADLINE_MS)
+    open_editor_on(page, 1, "double-click")
+    name = editor_copy_name(page, pools.load(pool_id).slots[1].id)
     page.wait_for_function("""(name) => performance.getEntriesByType("resource").some(
-        (e) => e.name.includes(encodeURIComponent(name)) && /[?&]channel=/.test(e.name))""", arg=editor_copy,
-        timeout=DEADLINE_MS)  # the editor loaded the slot's copy, which carries its mask
-    copy = np.asarray(Image.open(comfy.input_dir / "grid_pool" / "cache" /
-                                 next((comfy.input_dir / "grid_pool" / "cache").rglob(editor_copy)).relative_to(
-                                     comfy.input_dir / "grid_pool" / "cache")))
-    assert copy.shape[2] == 4 and (copy[..., 3] < 128).sum() == (mask > 127).sum(), "the copy shows the mask"
-    editor_button(page, "cancel").click()
-    expect(editor_button(page, "save")).to_be_hidden(timeout=DEADLINE_MS)
+        (e) => e.name.includes(encodeURIComponent(name)))""", arg=name, timeout=DEADLINE_MS)
+    copy = np.asarray(Image.open(next((comfy.input_dir / "grid_pool" / "cache").rglob(name))))
+    assert copy.shape[2] == 4 and np.array_equal(copy[..., 3] < 128, stored > 127), "the copy carries the mask"
+    cancel_editor(page)
+    assert np.array_equal(stored_mask(pools, pool_id, 1) > 127, stored > 127), "cancel left the mask as it was"
+
+
+@pytest.mark.usefixtures("needs_grid")
+def test_a_save_that_names_no_slot_is_an_error_toast(page, comfy):
+    """The frontend hands a save back by setting the node's images; one the node cannot place is said, not lost."""
+    pool_id, pools = add_pool_node(page, comfy, [imagegen.png(seed=91)])
+    page.evaluate("""() => {
+        window.__toasts = [];
+        const toaster = app.extensionManager.toast;
+        const add = toaster.add.bind(toaster);
+        toaster.add = (message) => { __toasts.push(message); return add(message); };
+        __poolNode.images = [{ filename: "clipspace-mask-123.png", subfolder: "clipspace", type: "input" }];
+    }""")
+    page.wait_for_function("() => __toasts.some((t) => t.severity === 'error' && /not stored/.test(t.detail))",
+                           timeout=DEADLINE_MS)
+    assert pools.load(pool_id).slots[0].mask is None
 
 
 @pytest.mark.usefixtures("needs_grid")
@@ -408,9 +476,8 @@ def test_our_code_triggers_no_deprecation_warning(page, comfy):
         const transfer = new DataTransfer();
         document.dispatchEvent(new ClipboardEvent("paste", { clipboardData: transfer, bubbles: true }));
     }""")
-    open_editor_on(page, 0)
-    editor_button(page, "cancel").click()
-    expect(editor_button(page, "save")).to_be_hidden(timeout=DEADLINE_MS)
+    open_editor_on(page, 0, "brush")
+    cancel_editor(page)
     ours = [text for kind, text in page.console[before:] if kind == "warning" and
             re.search(r"selected_nodes|checkState|open_maskeditor|copyToClipspace|clipspace", text)]
     assert not ours, ours

@@ -5,6 +5,7 @@
  * is in frontend.ts; every change to a pool goes through the <image-pool> element.
  */
 
+import { ACCEPT_ATTRIBUTE } from "../api/accepted.js";
 import "../pool/define.js";
 import type { ImagePoolElement, PoolErrorDetail } from "../pool/image-pool.js";
 import * as frontend from "./frontend.js";
@@ -35,16 +36,20 @@ interface PoolNode {
   [key: string]: any;
 }
 
+/** A MaskEditor session: the slot it edits, and the picture the node shows the editor (node.imgs, node.images). It
+ * lasts until the editor hands a save back or the next session begins; a cancelled session keeps its picture, so
+ * whatever opens the editor on this node again edits that slot's picture and saves to that slot. */
+interface EditorSession {
+  slot: string;
+  ref: FileRef;
+}
+
 interface NodeState {
   element: ImagePoolElement;
-  editingSlot: string | null;  // the slot the MaskEditor was opened for; its save goes to this slot
-  editorImage: HTMLImageElement | null;  // the picture the MaskEditor opens, shown to it as node.imgs
-  editorRef: FileRef | null;  // ... and as node.images
-  shown: string;  // the index and slot_id the highlight was last set for
+  session: EditorSession | null;
 }
 
 const states = new WeakMap<PoolNode, NodeState>();
-const live = new Set<PoolNode>();
 const apiBase = String(api.apiURL("")).replace(/\/$/, "");
 
 function widget(node: PoolNode, name: string): any {
@@ -54,33 +59,17 @@ function widget(node: PoolNode, name: string): any {
 const toast = (severity: "error" | "warn" | "success" | "info", detail: string) => frontend.toast(host, severity, detail);
 const markModified = (node: PoolNode) => frontend.markModified(host, node);
 
-/** Show, as selected, the slot that will run: the forced index, or this node's own selection. */
+/** Show, as selected, the slot that will run: the forced index, or this node's own selection. Called from the index
+ * widget's callback, which every frontend calls on each change (by hand in either renderer, and by
+ * control_after_generate after a queue), and whenever the pool or the node's own selection changes. */
 function syncSelection(node: PoolNode): void {
   const state = states.get(node);
   if (!state) return;
   const index = Number(widget(node, "index")?.value ?? -1);
   const slotId = widget(node, "slot_id")?.value ?? "";
-  state.shown = `${index}|${slotId}`;
   const { slots, active } = state.element.manifest;
   state.element.selected = slotThatRuns(slots, index, slotId, active);
 }
-
-// The index widget changes by hand (its arrows, typing) and by control_after_generate after each queue, in ways
-// each renderer reports differently (Nodes 2.0 draws no canvas foreground): a light watch over the live nodes
-// follows every one of them.
-const WATCH_MS = 150;
-setInterval(() => {
-  for (const node of live) {
-    const state = states.get(node);
-    if (!state || !state.element.isConnected && !node.graph) {
-      live.delete(node);
-      continue;
-    }
-    if (`${widget(node, "index")?.value ?? -1}|${widget(node, "slot_id")?.value ?? ""}` !== state.shown) {
-      syncSelection(node);
-    }
-  }
-}, WATCH_MS);
 
 function setPool(node: PoolNode, poolId: string): void {
   widget(node, "pool_id").value = poolId;
@@ -94,12 +83,10 @@ async function addFiles(node: PoolNode, files: File[]): Promise<void> {
   await state.element.addFiles(files);  // it refuses what is not an image with a pool-error event: a toast
 }
 
-/** End a MaskEditor session: the node holds no picture again, so core neither previews it nor offers its own
- * image and mask-editor entries for this node. */
+/** The node holds no picture again, so core neither previews it nor offers its own image entries for this node. */
 function endEditorSession(node: PoolNode, state: NodeState): void {
-  state.editingSlot = null;
-  state.editorImage = null;
-  state.editorRef = null;
+  state.session = null;
+  node.imgs = undefined;
   frontend.forgetNodeOutputs(host, node);
 }
 
@@ -111,11 +98,9 @@ async function openMaskEditor(node: PoolNode, slot: string): Promise<void> {
     const img = new Image();
     img.src = api.apiURL(viewUrl(ref));
     await img.decode();
-    state.editorImage = img;
-    state.editorRef = ref;
-    state.editingSlot = slot;
+    state.session = { slot, ref };
+    node.imgs = [img];
     node.imageIndex = 0;
-    hidePictureOnceLoaded(state, ref);
     await frontend.openMaskEditor(host, node);
   } catch (e) {
     endEditorSession(node, state);
@@ -123,48 +108,35 @@ async function openMaskEditor(node: PoolNode, slot: string): Promise<void> {
   }
 }
 
-/** Once the editor has loaded its layers of the picture (it asks /view for a `channel`), the node stops holding the
- * picture, so a cancelled session leaves nothing for core's own image entries; a save still finds its slot. */
-function hidePictureOnceLoaded(state: NodeState, ref: FileRef): void {
-  if (typeof PerformanceObserver === "undefined") return;
-  const name = encodeURIComponent(ref.filename);
-  const observer = new PerformanceObserver((list) => {
-    if (!list.getEntries().some((e) => e.name.includes(name) && /[?&]channel=/.test(e.name))) return;
-    observer.disconnect();
-    if (state.editorRef === ref) {
-      state.editorImage = null;
-      state.editorRef = null;
-    }
-  });
-  observer.observe({ type: "resource", buffered: false });
-}
-
-/** The node shows the MaskEditor its picture (node.imgs, node.images) only during a session; the editor's save
- * ends by setting node.images to the saved file (pasteFromClipspace up to 1.4x, the output store in 1.5x), which
- * is taken as the slot's new mask. */
-function hostEditorSession(node: PoolNode): void {
-  Object.defineProperty(node, "imgs", {
-    configurable: true,
-    get: () => {
-      const image = states.get(node)?.editorImage;
-      return image ? [image] : undefined;
-    },
-    set: () => {},  // previews the frontend would draw in the node: the grid is this node's view
-  });
+/** Where every frontend hands a MaskEditor save back: it assigns the saved file to the node's `images` (1.27:
+ * ComfyApp.pasteFromClipspace on save; 1.49: updateNodeWithServerReferences; 1.58:
+ * nodeOutputStore.replaceNodeOutputImages). None of them fires an event for it, so the node's `images` is an
+ * accessor: reading it gives the session's picture, and an assignment is the editor's answer. */
+function receiveEditorSaves(node: PoolNode): void {
   Object.defineProperty(node, "images", {
     configurable: true,
     get: () => {
-      const ref = states.get(node)?.editorRef;
+      const ref = states.get(node)?.session?.ref;
       return ref ? [ref] : undefined;
     },
     set(value: FileRef[] | undefined) {
       const state = states.get(node);
+      if (!state || !Array.isArray(value) || !value.length) return;
       const result = maskEditorResult(value);
-      if (!state || !state.editingSlot || !result) return;
-      const slot = state.editingSlot;
+      const session = state.session;
       endEditorSession(node, state);
-      queueMicrotask(() => frontend.forgetNodeOutputs(host, node));  // after the store took the save's outputs
-      state.element.setMaskFromInput(slot, result.filename, result.subfolder)
+      // What the frontend does after this assignment, in the same task: 1.27 gives the node the saved picture as
+      // node.imgs, 1.49 gives it outputs. Undone once it has.
+      queueMicrotask(() => { if (!state.session) endEditorSession(node, state); });
+      if (!result || !session) {
+        toast("error", session
+          ? "The mask editor saved a file Image Pool does not recognise; the mask was not stored. Open the editor " +
+            "again from the image's brush button."
+          : "The mask editor saved, but not for an image of this pool; the mask was not stored. Open the editor " +
+            "from the image's brush button.");
+        return;
+      }
+      state.element.setMaskFromInput(session.slot, result.filename, result.subfolder)
         .then(() => markModified(node))
         .catch(() => {});  // <image-pool> reports the failure as a pool-error event, shown as a toast
     },
@@ -195,9 +167,8 @@ function setUp(node: PoolNode): void {
   // Nodes 2.0 lays widgets out in a flex column and ignores getMinHeight: the element keeps its own height.
   element.style.minHeight = `${MIN_HEIGHT}px`;
   element.style.display = "block";
-  const state: NodeState = { element, editingSlot: null, editorImage: null, editorRef: null, shown: "" };
+  const state: NodeState = { element, session: null };
   states.set(node, state);
-  live.add(node);
 
   const domWidget = (node as any).addDOMWidget("pool", "IMAGE_POOL", element, {
     serialize: false, hideOnZoom: false, getMinHeight: () => MIN_HEIGHT,
@@ -213,7 +184,6 @@ function setUp(node: PoolNode): void {
   element.addEventListener("pool-select", (e: Event) => {
     const { slot } = (e as CustomEvent<{ slot: string }>).detail;
     widget(node, "slot_id").value = slot;  // this node's own selection, frozen into the prompt at queue time
-    if (state.editingSlot && !state.editorImage?.isConnected) endEditorSession(node, state);
     markModified(node);
   });
   element.addEventListener("pool-change", () => syncSelection(node));
@@ -242,12 +212,7 @@ function setUp(node: PoolNode): void {
       return result;
     };
   }
-  const onRemoved = node.onRemoved;
-  node.onRemoved = function (this: PoolNode, ...args: unknown[]) {
-    live.delete(node);
-    return onRemoved?.apply(this, args);
-  };
-  hostEditorSession(node);
+  receiveEditorSaves(node);
   element.poolId = widget(node, "pool_id").value;
 }
 
@@ -323,7 +288,7 @@ app.registerExtension({
             const input = document.createElement("input");
             input.type = "file";
             input.multiple = true;
-            input.accept = "image/*";
+            input.accept = ACCEPT_ATTRIBUTE;
             input.onchange = () => void addFiles(node, Array.from(input.files ?? []));
             input.click();
           },

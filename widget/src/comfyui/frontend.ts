@@ -72,10 +72,10 @@ export function toast({ app }: Frontend, severity: "error" | "warn" | "success" 
   else console[severity === "error" ? "error" : "log"]("Image Pool:", detail);
 }
 
-/** Core's own mask-editor and open-image entries, which must not act on this node (it edits slots, not a file). */
+/** Core's own mask-editor and image entries (open, copy, save), which must not act on this node (it edits slots, not a file). */
 export function isCoreImageMenuItem(option: any): boolean {
   const content = typeof option?.content === "string" ? option.content : "";
-  return /mask ?editor|open image/i.test(content) && !content.startsWith("Edit mask of the selected image");
+  return /mask ?editor|open image|copy image|save image/i.test(content) && !content.startsWith("Edit mask of the selected image");
 }
 
 /** The frontend's version, as [major, minor, patch] ([0, 0, 0] when it does not say). */
