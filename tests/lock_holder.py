@@ -1,14 +1,20 @@
-"""A child process that holds one pool's lock, as another ComfyUI or CLI would, until told to let go."""
+"""A child process that holds pools' locks, as another ComfyUI or CLI would, until told to let go.
+
+    python -m tests.lock_holder <lock file> [<lock file> ...] <release file>
+"""
 
 import sys
 import time
+from contextlib import ExitStack
 from pathlib import Path
 
 import filelock
 
 if __name__ == "__main__":
-    lock_path, release_path = sys.argv[1], Path(sys.argv[2])
-    with filelock.FileLock(lock_path):
+    *lock_paths, release_path = sys.argv[1:]
+    with ExitStack() as held:
+        for path in lock_paths:
+            held.enter_context(filelock.FileLock(path))
         print("holding", flush=True)
-        while not release_path.exists():
+        while not Path(release_path).exists():
             time.sleep(0.02)

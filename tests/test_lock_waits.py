@@ -23,7 +23,7 @@ def held_lock(root, pool_id, tmp_path):
     """Pool `pool_id` (with one slot) locked by another process until the test ends."""
     Pools(root).add(pool_id, [imagegen.png(seed=1)])
     release = tmp_path / "release"
-    child = subprocess.Popen([sys.executable, "-m", "tests.lock_holder", str(Pools(root).pool_dir(pool_id) / ".lock"),
+    child = subprocess.Popen([sys.executable, "-m", "tests.lock_holder", str(Pools(root).lock(pool_id).path),
                               str(release)], cwd=PROJECT, stdout=subprocess.PIPE, text=True)
     assert child.stdout.readline().strip() == "holding"
 

@@ -18,7 +18,7 @@ def ids_of(manifest):
 
 def test_unknown_pool_is_empty_and_creates_nothing(pools, pool_id, root):
     manifest = pools.load(pool_id)
-    assert (manifest.pool_id, manifest.revision, manifest.slots, manifest.active) == (pool_id, 0, [], None)
+    assert (manifest.pool_id, manifest.revision, manifest.slots, manifest.active) == (pool_id, 0, (), None)
     assert not root.exists()
 
 
@@ -69,7 +69,7 @@ def test_remove_keeps_objects_and_moves_active_to_a_neighbour(pools, pool_id, th
     manifest = pools.remove(pool_id, c)
     assert manifest.active == a
     manifest = pools.remove(pool_id, a)
-    assert manifest.slots == [] and manifest.active is None
+    assert manifest.slots == () and manifest.active is None
 
 
 def test_operations_on_unknown_slot_are_404_and_change_nothing(pools, pool_id, root, three_pngs):
@@ -252,5 +252,5 @@ def test_damaged_manifest_with_no_history_opens_empty_and_deletes_nothing(pools,
         path.unlink()
     before = tree_snapshot(root)
     manifest = pools.load(pool_id)
-    assert manifest.slots == [] and "it opens empty" in caplog.text
+    assert manifest.slots == () and "it opens empty" in caplog.text
     assert tree_snapshot(root) == before

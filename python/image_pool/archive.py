@@ -18,26 +18,30 @@ import blake3
 from tqdm import tqdm
 
 from . import ids
-from .errors import BadRequest, DamagedObject, PoolError, UnknownSlot
+from .errors import ArchiveInvalid, BadRequest, DamagedObject, PoolError, PoolExists, UnknownPool
 from .formats import ImageInfo, inspect
 from .maintenance import slot_problems
-from .manifest import MAX_LABEL, MAX_POOL_NAME, Manifest, ManifestInvalid, clean_name, clean_text
+from .manifest import MAX_LABEL, MAX_NAME, MAX_POOL_NAME, Manifest, ManifestInvalid, clean_name, clean_text
 from .pools import Pools
 from .store import CHUNK
 
 MANIFEST = "manifest.json"
-MAX_MANIFEST_BYTES = 32 * 1024 * 1024
+# The largest manifest the store accepts, worked out from its caps, so that every pool it holds exports and imports
+# back: at most 4 bytes of UTF-8 per character of text (control characters, which JSON would escape longer, are
+# never stored), and the fields of a slot beside its label and name.
+SLOT_FIXED_BYTES = 512
+MANIFEST_HEAD_BYTES = 1024
 
 
-class ArchiveInvalid(BadRequest):
-    code = "bad_archive"
+def max_manifest_bytes(max_slots: int) -> int:
+    return MANIFEST_HEAD_BYTES + 4 * MAX_POOL_NAME + max_slots * (SLOT_FIXED_BYTES + 4 * (MAX_LABEL + MAX_NAME))
 
 
 def export_pool(pools: Pools, pool_id: str, out: Path, progress: bool = False) -> int:
     """Write the pool's manifest and objects; every object is re-hashed as it is written, and a damaged one
     stops the export (the partial archive is removed), since the archive would be refused by import."""
     if not pools.exists(pool_id):
-        raise UnknownSlot(f"no pool {pool_id}")
+        raise UnknownPool(f"no pool {pool_id}")
     manifest, damage = pools.load_checked(pool_id)
     if damage:
         raise DamagedObject(f"pool {pool_id} is damaged: {damage}")
@@ -103,12 +107,17 @@ def import_pool(pools: Pools, archive: Path, new_id: bool = False, progress: boo
             raise ArchiveInvalid(f"archive is damaged: {e}") from None
         if new_id:
             manifest.pool_id = ids.new_pool_id()
-        elif pools.exists(manifest.pool_id):
-            raise BadRequest(f"pool {manifest.pool_id} already exists here; import with --new-id to keep both")
+        exists = PoolExists(f"pool {manifest.pool_id} already exists here; nothing was changed. Import it with "
+                            f"--new-id (new_id over HTTP) to keep both")
+        if not new_id and pools.exists(manifest.pool_id):  # early, before any object is stored; decided under the lock
+            raise exists
         with pools.adding() as batch:
             added = sum(batch.note(pools.objects.put_file(path)).created
                         for path in tqdm(staged, desc="import", unit="obj", disable=not progress))
-            return ImportResult(pools.write_imported(manifest), added)
+            try:
+                return ImportResult(pools.write_imported(manifest), added)
+            except PoolExists:
+                raise exists from None
 
 
 def _read(pools: Pools, tar: tarfile.TarFile, staging: Path, progress: bool) -> tuple[Manifest, list[Path]]:
@@ -127,8 +136,10 @@ def _read(pools: Pools, tar: tarfile.TarFile, staging: Path, progress: bool) -> 
                 if member.name != MANIFEST:
                     raise ArchiveInvalid(f"the archive's first member must be {MANIFEST} (made by export), "
                                          f"not {member.name!r:.120}")
-                if member.size > MAX_MANIFEST_BYTES:
-                    raise ArchiveInvalid(f"{MANIFEST} is over {MAX_MANIFEST_BYTES:,} bytes")
+                cap = max_manifest_bytes(pools.max_slots)
+                if member.size > cap:
+                    raise ArchiveInvalid(f"{MANIFEST} is {member.size:,} bytes, over the {cap:,} that a pool of "
+                                         f"{pools.max_slots:,} slots can take")
                 manifest = _checked_manifest(tar.extractfile(member).read(), pools)
                 wanted = manifest.referenced_keys()
                 continue
@@ -157,15 +168,27 @@ def _read(pools: Pools, tar: tarfile.TarFile, staging: Path, progress: bool) -> 
 def _checked_manifest(raw: bytes, pools: Pools) -> Manifest:
     """The archive's manifest, judged as the API judges its input: ids, slot count, labels and names as text."""
     try:
-        manifest = Manifest.loads(raw, ids.pool_id(json.loads(raw).get("pool_id")))
+        pool_id = _named_pool(raw)
+        manifest = Manifest.loads(raw, pool_id)
         if manifest.count > pools.max_slots:
             raise BadRequest(f"{manifest.count:,} slots, over the limit of {pools.max_slots:,}")
-        manifest.slots = [replace(s, label=clean_text(s.label, MAX_LABEL, f"slot {s.id}'s label"),
-                                  name=clean_name(s.name)) for s in manifest.slots]
+        manifest.slots = tuple(replace(s, label=clean_text(s.label, MAX_LABEL, f"slot {s.id}'s label"),
+                                       name=clean_name(s.name)) for s in manifest.slots)
         manifest.name = clean_text(manifest.name, MAX_POOL_NAME, "the pool's name")
-    except (ValueError, AttributeError, ManifestInvalid, PoolError) as e:
+    except (ManifestInvalid, PoolError) as e:
         raise ArchiveInvalid(f"manifest.json is invalid: {getattr(e, 'message', e)}") from None
     return manifest
+
+
+def _named_pool(raw: bytes) -> str:
+    """The pool id the manifest names, whatever else is wrong with it (Manifest.loads says what)."""
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except (ValueError, RecursionError, MemoryError) as e:  # bad UTF-8, bad JSON, a number too long, nesting
+        raise ManifestInvalid(f"not JSON: {type(e).__name__}: {str(e)[:200]}") from None
+    if not isinstance(data, dict):
+        raise ManifestInvalid("manifest is not an object")
+    return ids.pool_id(data.get("pool_id"))
 
 
 def _object_key(name: str) -> str:

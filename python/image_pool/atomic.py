@@ -26,11 +26,12 @@ def write_atomic(path: Path, data: bytes) -> None:
     write_atomic_each([path], data)
 
 
-def write_atomic_each(paths: list[Path], data: bytes) -> None:
+def write_atomic_each(paths: list[Path], data: bytes, mtime_ns: int | None = None) -> None:
     """write_atomic(path, data) for each path, in order, with the syncs gathered: every temp file is written and
     fsynced, then each is renamed into place, then each folder is fsynced once. A journaling file system commits the
     renames of both folders with the first folder fsync, so the second costs next to nothing. If anything fails,
-    the temp files are removed (renames already done stay: each file is whole, old or new)."""
+    the temp files are removed (renames already done stay: each file is whole, old or new). `mtime_ns` stamps each
+    file before it is synced."""
     temps = []
     try:
         for path in paths:
@@ -40,6 +41,8 @@ def write_atomic_each(paths: list[Path], data: bytes) -> None:
             with open(tmp, "xb") as f:
                 f.write(data)
                 f.flush()
+                if mtime_ns is not None:
+                    os.utime(f.fileno() if os.utime in os.supports_fd else tmp, ns=(mtime_ns, mtime_ns))
                 os.fsync(f.fileno())
         for tmp, path in zip(temps, paths):
             os.replace(tmp, path)

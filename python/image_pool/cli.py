@@ -9,7 +9,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from . import __version__
-from .errors import PoolError, UnknownSlot, storage_error
+from .errors import PoolError, UnknownPool, storage_error
 from .pools import Pools
 from .root import DEFAULT_ROOT, ENV_ROOT, store_root
 
@@ -33,7 +33,7 @@ def cmd_list(args) -> int:
 def _existing(pools: Pools, pool_id: str):
     """The pool's manifest; an error (exit 1) for a pool that is not there."""
     if not pools.exists(pool_id):
-        raise UnknownSlot(f"no pool {pool_id} under {pools.root}")
+        raise UnknownPool(f"no pool {pool_id} under {pools.root}")
     return pools.load(pool_id)
 
 

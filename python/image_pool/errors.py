@@ -8,9 +8,15 @@ class PoolError(Exception):
     code = "bad_request"
     retry_after: int | None = None  # seconds, sent as Retry-After with a 503
 
-    def __init_subclass__(cls, status: int = 400, code: str = "bad_request", retry_after: int | None = None):
+    def __init_subclass__(cls, status: int | None = None, code: str | None = None, retry_after: int | None = None):
+        """What a class does not declare it inherits from its base (a kind of BadRequest is a 400)."""
         super().__init_subclass__()
-        cls.status, cls.code, cls.retry_after = status, code, retry_after
+        if status is not None:
+            cls.status = status
+        if code is not None:
+            cls.code = code
+        if retry_after is not None:
+            cls.retry_after = retry_after
 
     def __init__(self, message: str):
         super().__init__(message)
@@ -26,7 +32,23 @@ class NoInputFolder(PoolError, code="no_input_folder"):
 
 
 class UnknownSlot(PoolError, status=404, code="unknown_slot"):
-    """No such pool or slot."""
+    """No such slot in the pool."""
+
+
+class UnknownPool(PoolError, status=404, code="unknown_pool"):
+    """No such pool (never made, or deleted)."""
+
+
+class PoolExists(PoolError, status=409, code="pool_exists"):
+    """An import of a pool that is already here."""
+
+
+class ArchiveInvalid(BadRequest, code="bad_archive"):
+    """An archive that import refuses: not one export made, damaged, or over a cap."""
+
+
+class GcRefused(PoolError, status=409, code="gc_refused"):
+    """gc cannot know what is referenced (an unreadable manifest, a folder that is not a pool)."""
 
 
 class UnknownInputFile(PoolError, status=404, code="unknown_input_file"):

@@ -9,7 +9,7 @@ from tqdm import tqdm
 
 from . import ids
 from .atomic import TEMP_PREFIX
-from .errors import PoolError
+from .errors import GcRefused, PoolError
 from .formats import ImageInfo, inspect
 from .manifest import MAX_LABEL, MAX_NAME, MAX_POOL_NAME, Manifest, ManifestInvalid, is_clean_text
 from .pools import TRASH, Pools
@@ -17,10 +17,6 @@ from .pools import TRASH, Pools
 DAY = 86400.0
 HOUR = 3600.0
 GC_WAIT = 60.0  # seconds gc waits for adds in flight before giving up
-
-
-class GcRefused(PoolError):
-    code = "gc_refused"
 
 
 @dataclass
@@ -164,7 +160,7 @@ def gc(pools: Pools, grace_days: float = 14.0, dry_run: bool = False, progress: 
                     pools.objects.delete(key)
         # no add is in flight, so every staged upload is left from a crash; a manifest's temp file belongs to a
         # write under its pool's lock (not this one), which takes milliseconds: an hour-old one is a crash's
-        report.temp_files = pools.objects.stale_temp_files(0) + [
+        report.temp_files = pools.objects.stale_temp_files(HOUR) + [
             p for p in pools.pools_dir.glob(f"*/**/{TEMP_PREFIX}*") if p.stat().st_mtime < now - HOUR]
         report.derived = _stale_derived(pools, set(report.deleted), now, min(cutoff, now - DAY))
         report.deleted_pools = sorted((pools.root / TRASH).glob("*")) if (pools.root / TRASH).is_dir() else []

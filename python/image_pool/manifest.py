@@ -19,15 +19,18 @@ class ManifestInvalid(ValueError):
     pass
 
 
-# Characters that reorder or hide text: "\u202egnp.exe" would show as "exe.png". Zero-width joiners stay (emoji).
+# Characters that reorder or hide text: "\u202egnp.exe" would show as "exe.png", and invisible ones make two labels
+# that look alike differ. The zero-width joiner and non-joiner stay: emoji sequences and some scripts need them.
 BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+INVISIBLE = frozenset("\u00ad\u180e\u200b\u2060\u2061\u2062\u2063\u2064\ufeff")
+TAGS = range(0xE0000, 0xE0080)  # language tags and the tag characters that can spell hidden text
 WHITESPACE_CONTROLS = frozenset("\t\n\r\v\f")
 
 
 def _clean_char(c: str) -> str:
     if c in WHITESPACE_CONTROLS:
         return " "
-    if c in BIDI_CONTROLS or unicodedata.category(c) in ("Cc", "Cs"):
+    if c in BIDI_CONTROLS or c in INVISIBLE or ord(c) in TAGS or unicodedata.category(c) in ("Cc", "Cs"):
         return ""
     return c
 
@@ -39,7 +42,7 @@ def clean_text(value, limit: int, what: str) -> str:
         raise BadRequest(f"{what} must be a string")
     if len(value) > limit:
         raise BadRequest(f"{what} is {len(value):,} characters, over the limit of {limit:,}")
-    if value.isprintable():  # the common case: nothing to clean (bidi controls are not printable)
+    if value.isprintable():  # the common case: nothing to clean (every character removed is not printable)
         return value
     return "".join(map(_clean_char, value))
 
@@ -74,8 +77,8 @@ class Slot:
                        mask=None if data.get("mask") is None else ids.object_key(data["mask"]),
                        label=str(data.get("label", "")), name=str(data.get("name", "")),
                        width=int(data["width"]), height=int(data["height"]), added=float(data.get("added", 0.0)))
-        except (KeyError, TypeError, ValueError, BadRequest) as e:
-            raise ManifestInvalid(f"bad slot {data!r:.200}: {e}") from None
+        except (KeyError, TypeError, ValueError, OverflowError, BadRequest) as e:
+            raise ManifestInvalid(f"bad slot {str(data)[:200]}: {e}") from None
         if slot.width < 1 or slot.height < 1 or not math.isfinite(slot.added):
             raise ManifestInvalid(f"bad slot size or time in {slot.id}")
         return slot
@@ -96,7 +99,6 @@ class Slot:
 SLOT_FIELDS = ("id", "image", "mask", "label", "name", "width", "height", "added")
 _row_of = itemgetter(*SLOT_FIELDS)
 _slot_id = attrgetter("id")
-_json_of = attrgetter("_json")
 KNOWN_ROWS = 40_000
 _known_rows: dict[tuple, Slot] = {}  # slot rows already validated, as JSON gives them, and the slot each one is
 
@@ -126,87 +128,93 @@ class Selection:
 
 @dataclass
 class Manifest:
+    """One generation of a pool. A manifest that has been read or published is shared (parsed_manifests.py) and never
+    changed in place: a change works on copy(). `slots` is a tuple for that reason."""
+
     pool_id: str
     revision: int = 0
     active: str | None = None
-    slots: list[Slot] = field(default_factory=list)
+    slots: tuple[Slot, ...] = ()
     name: str = ""  # what the user calls the pool; plain text, may be empty
-    # What _publish wrote, with what it was written for: the answer to the request that made it reuses the bytes.
-    _written: tuple | None = field(default=None, compare=False, repr=False)
+    # Worked out once per manifest, for the very values they were worked out from (see _memo).
+    _memos: dict = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def count(self) -> int:
         return len(self.slots)
 
     def copy(self) -> "Manifest":
-        """An independent copy (slots are immutable, so copying the list is enough)."""
-        return Manifest(self.pool_id, self.revision, self.active, list(self.slots), self.name)
+        return Manifest(self.pool_id, self.revision, self.active, self.slots, self.name)
+
+    def _memo(self, what: str, make):
+        """`make()`, remembered for as long as the fields it depends on are the same objects: a manifest copied and
+        changed is a new object, and one whose fields were reassigned works its memos out again."""
+        stamp = (self.pool_id, self.name, self.revision, self.active, self.slots)
+        memo = self._memos.get(what)
+        if memo is None or memo[0] is not stamp and not _same(memo[0], stamp):
+            memo = self._memos[what] = (stamp, make())
+        return memo[1]
 
     def to_json(self) -> dict:
         return {"format": FORMAT, "pool_id": self.pool_id, "name": self.name, "revision": self.revision,
                 "active": self.active, "slots": [s.to_json() for s in self.slots]}
 
     def dumps(self, **extra) -> bytes:
-        """Compact JSON, the same as json.dumps(to_json() | extra), joined from each slot's encoding."""
-        if self._written is not None and self._written[0] == self._version() and self._written[2] is self.slots:
-            written = self._written[1]
-            if not extra:
-                return written
-            return written[:-1] + b"," + json.dumps(extra, ensure_ascii=False, separators=(",", ":")).encode()[1:]
+        """Compact JSON, the same as json.dumps(to_json() | extra), joined from each slot's encoding; made once."""
+        data = self._memo("json", self._encode)
+        if not extra:
+            return data
+        return data[:-1] + b"," + json.dumps(extra, ensure_ascii=False, separators=(",", ":")).encode("utf-8")[1:]
+
+    def _encode(self) -> bytes:
         head = json.dumps({"format": FORMAT, "pool_id": self.pool_id, "name": self.name, "revision": self.revision,
                            "active": self.active}, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-        tail = json.dumps(extra, ensure_ascii=False, separators=(",", ":")).encode("utf-8")[1:] if extra else b"}"
-        encoded = list(map(_json_of, self.slots))
-        if None in encoded:
-            encoded = [s.encoded() for s in self.slots]
-        after_slots = b"]," if extra else b"]"
-        return b"".join((head[:-1], b',"slots":[', b",".join(encoded), after_slots, tail))
-
-    def _version(self) -> tuple:
-        return self.revision, self.active, self.name, len(self.slots)
-
-    def written(self, data: bytes) -> None:
-        """Note that `data` (this manifest's dumps()) was just written; until the manifest changes it is reused.
-        Every change goes through Pools, which publishes it under a new revision."""
-        self._written = (self._version(), data, self.slots)
+        return b"".join((head[:-1], b',"slots":[', b",".join(s.encoded() for s in self.slots), b"]}"))
 
     @classmethod
     def loads(cls, raw: bytes, pool_id: str) -> "Manifest":
+        """Parse and check a manifest. Whatever is wrong with it, and however it fails to parse (a number too large
+        for a float, nesting too deep, a wrong type anywhere), it is ManifestInvalid and nothing else."""
         try:
-            data = json.loads(raw.decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as e:
-            raise ManifestInvalid(f"not JSON: {e}") from None
-        return cls.from_json(data, pool_id)
+            return cls.from_json(json.loads(raw.decode("utf-8")), pool_id)
+        except ManifestInvalid:
+            raise
+        except (ValueError, TypeError, OverflowError, RecursionError, MemoryError, AttributeError, KeyError) as e:
+            raise ManifestInvalid(f"not a manifest: {type(e).__name__}: {str(e)[:200]}") from None
 
     @classmethod
     def from_json(cls, data, pool_id: str) -> "Manifest":
         if not isinstance(data, dict):
             raise ManifestInvalid("manifest is not an object")
         if data.get("format") != FORMAT:
-            raise ManifestInvalid(f"unknown manifest format {data.get('format')!r}")
+            raise ManifestInvalid(f"unknown manifest format {str(data.get('format'))[:40]}")
         if data.get("pool_id") != pool_id:
-            raise ManifestInvalid(f"manifest names pool {data.get('pool_id')!r}, expected {pool_id}")
+            raise ManifestInvalid(f"manifest names pool {str(data.get('pool_id'))[:40]}, expected {pool_id}")
         revision = data.get("revision")
-        if not isinstance(revision, int) or revision < 0:
+        if not isinstance(revision, int) or isinstance(revision, bool) or revision < 0:
             raise ManifestInvalid("bad revision")
         if not isinstance(data.get("slots"), list):
             raise ManifestInvalid("slots is not a list")
-        slots = slots_from_json(data["slots"])
-        slot_ids = set(map(_slot_id, slots))
-        if len(slot_ids) != len(slots):
+        slots = tuple(slots_from_json(data["slots"]))
+        if len(set(map(_slot_id, slots))) != len(slots):
             raise ManifestInvalid("duplicate slot ids")
-        active = data.get("active")
-        if active not in slot_ids:
-            active = None
         name = data.get("name", "")
         if not isinstance(name, str) or len(name) > MAX_POOL_NAME:
             raise ManifestInvalid("bad pool name")
-        return cls(pool_id, revision, active, slots, name)
+        manifest = cls(pool_id, revision, None, slots, name)
+        active = data.get("active")
+        if isinstance(active, str) and active in manifest.positions():
+            manifest.active = active
+        return manifest
+
+    def positions(self) -> dict[str, int]:
+        """Slot id -> position, worked out once per manifest: the node's choice is a look-up whatever the size."""
+        return self._memo("positions", lambda: {slot.id: i for i, slot in enumerate(self.slots)})
 
     def position(self, slot_id: str) -> int:
         try:
-            return list(map(_slot_id, self.slots)).index(slot_id)
-        except ValueError:
+            return self.positions()[slot_id]
+        except (KeyError, TypeError):
             raise UnknownSlot(f"pool {self.pool_id} has no slot {slot_id}") from None
 
     def slot(self, slot_id: str) -> Slot:
@@ -214,7 +222,7 @@ class Manifest:
 
     def replace_slot(self, slot_id: str, **changes) -> None:
         i = self.position(slot_id)
-        self.slots[i] = replace(self.slots[i], **changes)
+        self.slots = (*self.slots[:i], replace(self.slots[i], **changes), *self.slots[i + 1:])
 
     def select(self, index: int, slot_id: str | None = None) -> Selection | None:
         """The node's rule: index >= 0 forces a slot (clamped); -1 takes slot_id, else active, else slot 0."""
@@ -223,11 +231,15 @@ class Manifest:
         if index >= 0:
             i = min(index, len(self.slots) - 1)
         else:
-            order = [s.id for s in self.slots]
-            i = next((order.index(w) for w in (slot_id, self.active) if w in order), 0)
+            positions = self.positions()
+            i = next((positions[w] for w in (slot_id, self.active) if w in positions), 0)
         return Selection(i, self.slots[i])
 
     def referenced_keys(self) -> set[str]:
         keys = {s.image for s in self.slots}
         keys.update(s.mask for s in self.slots if s.mask)
         return keys
+
+
+def _same(a: tuple, b: tuple) -> bool:
+    return all(x is y or x == y and not isinstance(x, tuple) for x, y in zip(a, b))

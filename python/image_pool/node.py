@@ -13,7 +13,6 @@ from .root import pools_for
 
 decoder = SlotDecoder(DecodedCache())
 EMPTY_FINGERPRINT = "empty"
-REMEMBERED_CHOICES = 4096
 
 
 @dataclass(frozen=True)
@@ -32,35 +31,18 @@ class Choice:
 
 
 _NONE = Choice(None, 0, 0, "")
-_choices: dict[tuple, tuple[tuple[int, int, int], Choice]] = {}
-
-
-def forget_fingerprints() -> None:
-    """Drop remembered choices (benchmarks use it to time the first call after a change)."""
-    _choices.clear()
 
 
 def choose(index: int, pool_id: str, slot_id: str | None = "") -> Choice:
-    """The node's choice, read from the manifest alone: no image is opened or hashed. For a pool unchanged since
-    the last call with the same widgets it is remembered, and costs one stat whatever the pool's size. A malformed
-    pool id chooses nothing (VALIDATE_INPUTS refuses it before a run)."""
+    """The node's choice, read from the manifest alone: no image is opened or hashed. For a pool unchanged since it
+    was last read it costs one stat and a look-up, whatever the pool's size (parsed_manifests.py). A malformed pool
+    id chooses nothing (VALIDATE_INPUTS refuses it before a run)."""
     pool_id = str(pool_id or "").lower()
     if not ids.is_pool_id(pool_id):
         return _NONE
-    pools = pools_for()
-    key = (pools.root, pool_id, index, slot_id)
-    identity = pools.identity(pool_id)
-    remembered = _choices.get(key)
-    if identity is not None and remembered is not None and remembered[0] == identity:
-        return remembered[1]
-    manifest = pools.load(pool_id)
+    manifest = pools_for().load(pool_id)
     chosen = manifest.select(index, slot_id)
-    choice = Choice(chosen.slot, chosen.index, manifest.count, manifest.pool_id) if chosen else _NONE
-    if identity is not None:
-        if len(_choices) >= REMEMBERED_CHOICES:
-            _choices.clear()
-        _choices[key] = (identity, choice)
-    return choice
+    return Choice(chosen.slot, chosen.index, manifest.count, manifest.pool_id) if chosen else _NONE
 
 
 def fingerprint(index: int, pool_id: str, slot_id: str | None = "") -> str:

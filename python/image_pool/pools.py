@@ -1,30 +1,30 @@
-"""Pools: manifests with generations, every read-modify-write under a lock that also holds across processes.
+"""Pools: manifests with generations. Every change to a pool takes one path, `Pools.change`: the pool's lock (which
+never makes a pool's folder), the manifest read under it, the check, the new generation published.
 
     pools/<pool_id>/manifest.json
     pools/<pool_id>/history/<revision>.json   the last `history_keep` generations, at most `history_bytes` in all
-    pools/<pool_id>/.lock
+    locks/<pool_id>.lock                      the pool's lock (store_lock.py)
     trash/<pool_id>-<time>/                    a deleted pool, removed at once (or by gc after a crash)
-    gc.lock                                    held shared by adds, exclusive by gc (store_lock.py)
+    gc.lock                                    held shared by what publishes references to objects, exclusive by gc
 """
 
 import logging
 import os
 import shutil
-import threading
 import time
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, Sequence
-
-import filelock
+from typing import Callable, Iterable, Iterator, Sequence, TypeVar
 
 from . import ids, masks
 from .atomic import write_atomic_each
-from .errors import BadRequest, PoolBusy, PoolDamaged, PoolError, PoolFull, StaleReorder, UnknownSlot, storage_error
+from .errors import (BadRequest, PoolDamaged, PoolError, PoolExists, PoolFull, StaleReorder, UnknownPool,
+                     storage_error)
 from .formats import Limits
 from .manifest import MAX_LABEL, MAX_POOL_NAME, Manifest, ManifestInvalid, Slot, clean_name, clean_text
+from .parsed_manifests import PoolSummary, generation_mtime, identity_of, parsed
 from .store import ObjectStore, StoredObject
-from .store_lock import StoreLock
+from .store_lock import FileLock, StoreLock, pool_busy, pool_lock
 
 log = logging.getLogger("image_pool")
 
@@ -33,8 +33,12 @@ HISTORY_BYTES = 64 * 1024 * 1024  # per pool; the newest HISTORY_MIN generations
 HISTORY_MIN = 2
 MAX_SLOTS = 10_000
 TRASH = "trash"  # <root>/trash/: deleted pools on their way out
-PARSED_CACHE_POOLS = 256
 ROLLBACK_WAIT = 5.0
+T = TypeVar("T")
+
+
+def unknown_pool(pool_id: str) -> UnknownPool:
+    return UnknownPool(f"pool {pool_id} does not exist (it was never made, or it has been deleted)")
 
 
 def _holds(path: Path, data: bytes) -> bool:
@@ -80,8 +84,6 @@ class Pools:
         self.history_bytes = history_bytes
         self.max_slots = max_slots
         self.lock_timeout = lock_timeout
-        self._parsed: dict[str, tuple[tuple[int, int, int], Manifest]] = {}
-        self._parsed_lock = threading.Lock()
         self._manifest_paths: dict[str, str] = {}
 
     # ----- reading -------------------------------------------------------------------------------------------
@@ -92,51 +94,48 @@ class Pools:
     def exists(self, pool_id: str) -> bool:
         return self.pool_dir(pool_id).is_dir()
 
-    def load(self, pool_id: str) -> Manifest:
-        """The pool's manifest; an unknown pool is empty. A damaged manifest falls back to its newest valid generation.
-
-        Parsed manifests are remembered by the file's (inode, mtime, size): every generation is published by
-        an atomic rename, so a new one always has a new inode, and an unchanged pool costs one stat.
-        """
-        return self.load_checked(pool_id)[0]
-
-    def _manifest_path(self, pool_id: str) -> str:
-        """The manifest's path as a string, remembered: the node's hot path asks for it on every run."""
+    def manifest_path(self, pool_id: str) -> str:
+        """The manifest's path as a string (pool_id already checked), worked out once: the node's hot path asks for
+        it on every run."""
         path = self._manifest_paths.get(pool_id)
         if path is None:
-            if len(self._manifest_paths) >= PARSED_CACHE_POOLS:
+            if len(self._manifest_paths) >= 4096:
                 self._manifest_paths.clear()
-            path = self._manifest_paths[pool_id] = str(self.pool_dir(pool_id) / "manifest.json")
+            path = self._manifest_paths[pool_id] = os.path.join(self.pools_dir, pool_id, "manifest.json")
         return path
 
-    def identity(self, pool_id: str) -> tuple[int, int, int] | None:
-        """What names the pool's current generation, at the cost of one stat: every generation is published by an
-        atomic rename, so a new one always has a new (inode, mtime, size). None when there is no manifest file."""
-        try:
-            stat = os.stat(self._manifest_path(ids.pool_id(pool_id)))
-        except OSError:
-            return None
-        return stat.st_ino, stat.st_mtime_ns, stat.st_size
+    def load(self, pool_id: str) -> Manifest:
+        """The pool's manifest; an unknown pool is empty; a damaged one is its newest valid generation. It is shared:
+        change a copy()."""
+        return self.load_checked(pool_id)[0]
 
     def load_checked(self, pool_id: str) -> tuple[Manifest, str | None]:
-        """The manifest as `load` gives it, and what is wrong when the pool is damaged beyond recovery
-        (a manifest that exists but is unreadable, and no valid generation in history); else None."""
+        """The manifest as `load` gives it, and what is wrong when the pool is damaged beyond recovery (a manifest
+        that exists but does not parse, and no valid generation in history); else None."""
         pool_id = ids.pool_id(pool_id)
-        path = self._manifest_path(pool_id)
+        path = self.manifest_path(pool_id)
         try:
-            stat = os.stat(path)
-            identity = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
-            cached = self._parsed.get(pool_id)
-            if cached and cached[0] == identity:
-                return cached[1].copy(), None
+            identity = identity_of(os.stat(path))
+        except FileNotFoundError:
+            return self._recovered(pool_id, None)
+        except OSError as e:
+            return self._recovered(pool_id, f"manifest.json cannot be read ({e.strerror})")
+        manifest = parsed.get(path, identity)
+        if manifest is not None:
+            return manifest, None
+        try:
             with open(path, "rb") as f:
                 manifest = Manifest.loads(f.read(), pool_id)
-            self._remember(pool_id, identity, manifest)
-            return manifest, None
         except FileNotFoundError:
-            problem = None
-        except (ManifestInvalid, OSError) as e:
-            problem = f"manifest.json is unreadable ({e})"
+            return self._recovered(pool_id, None)
+        except OSError as e:
+            return self._recovered(pool_id, f"manifest.json cannot be read ({e.strerror})")
+        except ManifestInvalid as e:
+            return self._recovered(pool_id, f"manifest.json is unreadable ({e})")
+        parsed.put(path, identity, manifest)
+        return manifest, None
+
+    def _recovered(self, pool_id: str, problem: str | None) -> tuple[Manifest, str | None]:
         for revision in reversed(self.generations(pool_id)):
             try:
                 manifest = self.load_generation(pool_id, revision)
@@ -151,15 +150,15 @@ class Pools:
             return Manifest(pool_id), problem + " and no generation in history is valid"
         return Manifest(pool_id), None
 
-    def _remember(self, pool_id: str, identity: tuple[int, int, int], manifest: Manifest) -> None:
-        with self._parsed_lock:
-            if len(self._parsed) >= PARSED_CACHE_POOLS:
-                self._parsed.clear()
-            self._parsed[pool_id] = (identity, manifest.copy())
-
-    def forget_parsed(self) -> None:
-        """Drop remembered manifests (benchmarks use it to time a first read)."""
-        self._parsed.clear()
+    def summary(self, pool_id: str) -> PoolSummary:
+        """Name, count, revision and cover of a pool, at the cost of one stat when it has not changed."""
+        path = self.manifest_path(ids.pool_id(pool_id))
+        try:
+            identity = identity_of(os.stat(path))
+        except OSError:
+            identity = None
+        known = parsed.summary(path, identity)
+        return known if known is not None else PoolSummary.of(self.load(pool_id))
 
     def generations(self, pool_id: str) -> list[int]:
         return sorted(self._generation_entries(self.pool_dir(pool_id) / "history"))
@@ -197,15 +196,102 @@ class Pools:
     def manifests(self) -> list[Manifest]:
         return [self.load(pool_id) for pool_id in self.pool_ids()]
 
-    # ----- writing -------------------------------------------------------------------------------------------
+    # ----- the one path of every change ----------------------------------------------------------------------
+
+    def lock(self, pool_id: str) -> FileLock:
+        """A new, unacquired hold on the pool's lock, for a caller that takes it its own way (the HTTP server waits
+        for it without holding a thread) and passes it to the change as `lock`."""
+        return pool_lock(self.root, ids.pool_id(pool_id))
+
+    @contextmanager
+    def _holding(self, pool_id: str, lock: FileLock | None) -> Iterator[None]:
+        if lock is not None:  # the caller holds it
+            yield
+            return
+        with pool_lock(self.root, pool_id).held(self.lock_timeout, pool_busy(pool_id)):
+            yield
+
+    def change(self, pool_id: str, edit: Callable[[Manifest], T], *, create: bool = False, new: bool = False,
+               lock: FileLock | None = None) -> tuple[Manifest, T]:
+        """Under the pool's lock: read the current manifest, let `edit` change a copy of it (it raises to refuse),
+        publish the copy as the next generation. Returns it and what `edit` returned.
+
+        A pool that does not exist, or was deleted while this waited, is refused unless `create`; with `new`, a pool
+        that exists is refused (import). A damaged pool is refused. If anything raises, nothing is written."""
+        pool_id = ids.pool_id(pool_id)
+        folder = self.pools_dir / pool_id
+        if not (create or new or folder.is_dir()):  # early, so that no lock file is made for it; again under the lock
+            raise unknown_pool(pool_id)
+        with self._holding(pool_id, lock):
+            if folder.is_dir():
+                if new:
+                    raise PoolExists(f"pool {pool_id} already exists here; import it with a new id to keep both")
+                current, damage = self.load_checked(pool_id)
+                if damage:
+                    raise PoolDamaged(f"pool {pool_id} is damaged: {damage}. Nothing was changed; run "
+                                      f"'python -m image_pool fsck' and restore or move the pool's folder away.")
+            elif create or new:
+                current = Manifest(pool_id)
+            else:
+                raise unknown_pool(pool_id)
+            changed = current.copy()
+            result = edit(changed)
+            if changed.count > self.max_slots:
+                raise PoolFull(f"pool {pool_id} would hold {changed.count:,} slots, over the limit of "
+                               f"{self.max_slots:,}; detach or remove some first")
+            changed.revision = current.revision + 1
+            try:
+                self._publish(folder, changed)
+            except OSError as e:
+                raise storage_error(e) or e
+            return changed, result
+
+    def _publish(self, folder: Path, manifest: Manifest) -> None:
+        """The new generation into history/, then over manifest.json: two files, so that damage to one inode
+        (an edit in place, a bad block) leaves the other to recover from. Both carry a new mtime, later than the
+        one they replace (parsed_manifests.py)."""
+        data = manifest.dumps()
+        history = folder / "history"
+        generation = history / f"{manifest.revision}.json"
+        final = folder / "manifest.json"
+        try:
+            previous = os.stat(final).st_mtime_ns
+        except FileNotFoundError:
+            previous = 0
+        try:
+            write_atomic_each([generation, final], data, mtime_ns=generation_mtime(previous))
+        except BaseException:
+            if not _holds(final, data):  # never published: it must not keep a failed add's objects alive
+                generation.unlink(missing_ok=True)
+            raise
+        parsed.put(str(final), identity_of(os.stat(final)), manifest)
+        self._prune_history(history)
+
+    def _prune_history(self, history: Path) -> None:
+        entries = self._generation_entries(history)
+        revisions = sorted(entries)
+        keep, total = 0, 0
+        for revision in reversed(revisions):
+            try:
+                size = entries[revision].stat().st_size
+            except FileNotFoundError:  # pruned meanwhile by another process
+                size = 0
+            if keep >= self.history_keep or (keep >= HISTORY_MIN and total + size > self.history_bytes):
+                break
+            keep += 1
+            total += size
+        for old in revisions[:len(revisions) - keep]:
+            (history / f"{old}.json").unlink(missing_ok=True)
+
+    # ----- adding objects --------------------------------------------------------------------------------------
 
     def begin_adding(self) -> AddBatch:
         return AddBatch(self)
 
     @contextmanager
     def adding(self, batch: AddBatch | None = None) -> Iterator[AddBatch]:
-        """Hold the store for adding objects; see AddBatch. Every call that writes objects runs inside one.
-        With `batch`, the caller's batch is used (and the caller closes it)."""
+        """Hold the store for publishing objects; see AddBatch. With `batch`, the caller's batch is used (and the
+        caller closes it)."""
         if batch is not None:
             yield batch
             return
@@ -229,97 +315,13 @@ class Pools:
         except (PoolError, OSError) as e:
             log.warning("a failed add left %d unreferenced object(s) for gc: %s", len(keys), e)
 
-    @contextmanager
-    def _locked(self, pool_id: str, create: bool = False) -> Iterator[Path]:
-        """The pool's lock. Without `create`, a pool deleted before or while waiting for it is an unknown pool
-        (and its folder is not made again)."""
-        folder = self.pool_dir(pool_id)
-        gone = UnknownSlot(f"pool {pool_id} does not exist (or has been deleted)")
-        if create:
-            folder.mkdir(parents=True, exist_ok=True)
-        lock = filelock.FileLock(str(folder / ".lock"), timeout=self.lock_timeout, thread_local=False)
-        try:
-            lock.acquire()
-        except filelock.Timeout:
-            raise PoolBusy(f"pool {pool_id} is locked by another process; try again in a moment") from None
-        except FileNotFoundError:
-            raise gone from None
-        try:
-            if not folder.is_dir():  # deleted while this waited: the lock held was the deleted folder's
-                raise gone
-            yield folder
-        finally:
-            lock.release()
-
-    @contextmanager
-    def _mutation(self, pool_id: str, create: bool = False) -> Iterator[Manifest]:
-        """Load, let the caller change the manifest, then publish it as the next generation.
-
-        If the caller raises, nothing is written. Only a mutation that may `create` the pool makes its
-        folder; any other on an unknown pool is refused before touching the disk.
-        """
-        pool_id = ids.pool_id(pool_id)
-        if not create and not self.exists(pool_id):
-            raise UnknownSlot(f"pool {pool_id} does not exist (or has never held a slot)")
-        with self._locked(pool_id, create) as folder:
-            manifest = self._writable(pool_id)
-            yield manifest
-            if manifest.count > self.max_slots:
-                raise PoolFull(f"pool {pool_id} would hold {manifest.count:,} slots, over the limit of "
-                               f"{self.max_slots:,}; detach or remove some first")
-            manifest.revision += 1
-            try:
-                self._publish(folder, manifest)
-            except OSError as e:
-                raise storage_error(e) or e
-
-    def _writable(self, pool_id: str) -> Manifest:
-        manifest, damage = self.load_checked(pool_id)
-        if damage:
-            raise PoolDamaged(f"pool {pool_id} is damaged: {damage}. Nothing was changed; run "
-                              f"'python -m image_pool fsck' and restore or move the pool's folder away.")
-        return manifest
-
-    def _publish(self, folder: Path, manifest: Manifest) -> None:
-        """The new generation into history/, then over manifest.json: two files, so that damage to one inode
-        (an edit in place, a bad block) leaves the other to recover from."""
-        data = manifest.dumps()
-        history = folder / "history"
-        generation = history / f"{manifest.revision}.json"
-        final = folder / "manifest.json"
-        try:
-            write_atomic_each([generation, final], data)
-        except BaseException:
-            if not _holds(final, data):  # never published: it must not keep a failed add's objects alive
-                generation.unlink(missing_ok=True)
-            raise
-        stat = os.stat(final)
-        manifest.written(data)
-        self._remember(manifest.pool_id, (stat.st_ino, stat.st_mtime_ns, stat.st_size), manifest)
-        self._prune_history(history, manifest.pool_id)
-
-    def _prune_history(self, history: Path, pool_id: str) -> None:
-        entries = self._generation_entries(history)
-        revisions = sorted(entries)
-        keep, total = 0, 0
-        for revision in reversed(revisions):
-            try:
-                size = entries[revision].stat().st_size
-            except FileNotFoundError:  # pruned meanwhile by another process
-                size = 0
-            if keep >= self.history_keep or (keep >= HISTORY_MIN and total + size > self.history_bytes):
-                break
-            keep += 1
-            total += size
-        for old in revisions[:len(revisions) - keep]:
-            (history / f"{old}.json").unlink(missing_ok=True)
+    # ----- the changes -----------------------------------------------------------------------------------------
 
     def add(self, pool_id: str, sources: Sequence, *, labels: Sequence[str] | None = None,
             names: Sequence[str] | None = None,
             progress: Callable[[Sequence], Iterable] = lambda sources: sources) -> tuple[Manifest, list[str]]:
-        """Add images (paths or bytes) as new slots at the end. Objects are written first, outside the pool's lock
-        (they are content-addressed, so a crash leaves at worst an unreferenced object for gc). `progress` wraps
-        the sources as they are stored (the CLI's progress bar)."""
+        """Add images (paths or bytes) as new slots at the end. `progress` wraps the sources as they are stored (the
+        CLI's progress bar)."""
         self.check_room(pool_id, len(sources))
         with self.adding() as batch:
             stored, default_names = [], []
@@ -333,127 +335,141 @@ class Pools:
             return self.add_objects(pool_id, stored, labels=labels, names=names or default_names)
 
     def add_objects(self, pool_id: str, stored: Sequence[StoredObject], *, labels: Sequence[str] | None = None,
-                    names: Sequence[str] | None = None) -> tuple[Manifest, list[str]]:
+                    names: Sequence[str] | None = None, lock: FileLock | None = None) -> tuple[Manifest, list[str]]:
+        """New slots for objects already published (inside an AddBatch); a pool not yet made is made."""
         labels = [clean_text(x, MAX_LABEL, "label") for x in (labels or [""] * len(stored))]
         names = [clean_name(x) for x in (names or [""] * len(stored))]
         if not (len(labels) == len(names) == len(stored)):
             raise BadRequest("one label and one name per file")
-        self.check_room(pool_id, len(stored))
         for obj in stored:
             if not self.objects.exists(obj.key):
                 raise BadRequest(f"object {obj.key} is not in the store")
-        with self._mutation(pool_id, create=True) as manifest:
-            taken = {s.id for s in manifest.slots}
-            new_ids = []
-            now = time.time()
+
+        def append(manifest: Manifest) -> list[str]:
+            taken = set(manifest.positions())
+            new_slots, now = [], time.time()
             for obj, label, name in zip(stored, labels, names):
                 slot_id = ids.new_slot_id(taken)
                 taken.add(slot_id)
-                new_ids.append(slot_id)
-                manifest.slots.append(Slot(slot_id, obj.key, None, label, name, obj.info.width, obj.info.height, now))
+                new_slots.append(Slot(slot_id, obj.key, None, label, name, obj.info.width, obj.info.height, now))
+            manifest.slots += tuple(new_slots)
             if manifest.active is None and manifest.slots:
                 manifest.active = manifest.slots[0].id
-        return manifest, new_ids
+            return [slot.id for slot in new_slots]
+        return self.change(pool_id, append, create=True, lock=lock)
 
     def check_room(self, pool_id: str, adding: int) -> None:
-        """Refuse early (before objects are written) what the locked mutation would refuse anyway."""
-        manifest = self._writable(pool_id)
-        count = manifest.count
-        if count + adding > self.max_slots:
-            raise PoolFull(f"pool {pool_id} holds {count:,} slots; {adding:,} more would pass the limit of "
+        """Refuse early (before objects are written) what the locked change would refuse anyway."""
+        manifest, damage = self.load_checked(pool_id)
+        if damage:
+            raise PoolDamaged(f"pool {pool_id} is damaged: {damage}. Nothing was changed; run "
+                              f"'python -m image_pool fsck' and restore or move the pool's folder away.")
+        if manifest.count + adding > self.max_slots:
+            raise PoolFull(f"pool {pool_id} holds {manifest.count:,} slots; {adding:,} more would pass the limit of "
                            f"{self.max_slots:,}")
 
-    def remove(self, pool_id: str, slot_id: str) -> Manifest:
+    def remove(self, pool_id: str, slot_id: str, *, lock: FileLock | None = None) -> Manifest:
         """Drop a slot from the pool. Its objects stay until gc finds nothing referencing them."""
-        with self._mutation(pool_id) as manifest:
+        def drop(manifest: Manifest) -> None:
             position = manifest.position(slot_id)
-            del manifest.slots[position]
+            manifest.slots = manifest.slots[:position] + manifest.slots[position + 1:]
             if manifest.active == slot_id:
                 neighbour = manifest.slots[min(position, len(manifest.slots) - 1)] if manifest.slots else None
                 manifest.active = neighbour.id if neighbour else None
-        return manifest
+        return self.change(pool_id, drop, lock=lock)[0]
 
-    def set_active(self, pool_id: str, slot_id: str) -> Manifest:
-        with self._mutation(pool_id) as manifest:
+    def set_active(self, pool_id: str, slot_id: str, *, lock: FileLock | None = None) -> Manifest:
+        def activate(manifest: Manifest) -> None:
             manifest.position(slot_id)
             manifest.active = slot_id
-        return manifest
+        return self.change(pool_id, activate, lock=lock)[0]
 
-    def set_label(self, pool_id: str, slot_id: str, label: str) -> Manifest:
+    def set_label(self, pool_id: str, slot_id: str, label: str, *, lock: FileLock | None = None) -> Manifest:
         label = clean_text(label, MAX_LABEL, "label")
-        with self._mutation(pool_id) as manifest:
-            manifest.replace_slot(slot_id, label=label)
-        return manifest
+        return self.change(pool_id, lambda manifest: manifest.replace_slot(slot_id, label=label), lock=lock)[0]
 
-    def set_mask(self, pool_id: str, slot_id: str, mask, *, batch: AddBatch | None = None) -> Manifest:
+    def set_mask(self, pool_id: str, slot_id: str, mask, *, batch: AddBatch | None = None,
+                 lock: FileLock | None = None) -> Manifest:
         """Store `mask` (2-D bool, uint8 0..255 or float 0..1; 1/255 = masked) for a slot; None or all zeros clears it."""
         key = None
         with self.adding(batch) as batch:
             if mask is not None:
                 array = masks.as_mask_array(mask)
-                slot = self._writable(pool_id).slot(slot_id)  # early, friendly size check; repeated under the lock
+                slot = self.load(pool_id).slot(slot_id)  # early, friendly size check; repeated under the lock
                 masks.check_size(array, slot.width, slot.height)
                 if array.any():
                     key = batch.note(self.objects.put_bytes(masks.encode_png(array))).key
-            with self._mutation(pool_id) as manifest:
-                slot = manifest.slot(slot_id)
+
+            def point_at_mask(manifest: Manifest) -> None:
                 if mask is not None:
+                    slot = manifest.slot(slot_id)
                     masks.check_size(array, slot.width, slot.height)
                 manifest.replace_slot(slot_id, mask=key)
-        return manifest
+            return self.change(pool_id, point_at_mask, lock=lock)[0]
 
-    def reorder(self, pool_id: str, order: Sequence[str]) -> Manifest:
+    def reorder(self, pool_id: str, order: Sequence[str], *, lock: FileLock | None = None) -> Manifest:
         if not isinstance(order, (list, tuple)) or not all(isinstance(x, str) for x in order):
             raise BadRequest("order must be a list of slot ids")
-        with self._mutation(pool_id) as manifest:
-            current = [s.id for s in manifest.slots]
+
+        def put_in_order(manifest: Manifest) -> None:
+            current = manifest.positions()
             if len(order) != len(current) or set(order) != set(current):
                 raise StaleReorder(f"order is not a permutation of the pool's {len(current)} slots "
                                    f"(revision {manifest.revision}); reload and try again")
-            by_id = {s.id: s for s in manifest.slots}
-            manifest.slots = [by_id[x] for x in order]
-        return manifest
+            manifest.slots = tuple(manifest.slots[current[x]] for x in order)
+        return self.change(pool_id, put_in_order, lock=lock)[0]
 
-    def set_name(self, pool_id: str, name: str) -> Manifest:
+    def set_name(self, pool_id: str, name: str, *, lock: FileLock | None = None) -> Manifest:
         """Name a pool (a pool not yet holding anything is made, so that a new pool can be named first)."""
         name = clean_text(name, MAX_POOL_NAME, "name").strip()
-        with self._mutation(pool_id, create=True) as manifest:
-            manifest.name = name
-        return manifest
 
-    def delete(self, pool_id: str) -> None:
+        def rename(manifest: Manifest) -> None:
+            manifest.name = name
+        return self.change(pool_id, rename, create=True, lock=lock)[0]
+
+    def delete(self, pool_id: str, *, lock: FileLock | None = None) -> None:
         """Delete a pool: its folder (manifest and history) is moved out of pools/ under the pool's lock, in one
         rename, then removed. Objects only it referenced are reclaimed by a later gc, after the grace period."""
         pool_id = ids.pool_id(pool_id)
-        if not self.exists(pool_id):
-            raise UnknownSlot(f"there is no pool {pool_id} to delete")
-        trash = self.root / TRASH
-        trash.mkdir(exist_ok=True)
-        gone = trash / f"{pool_id}-{time.time_ns()}"
-        with self._locked(pool_id) as folder:
+        folder = self.pools_dir / pool_id
+        if not folder.is_dir():
+            raise unknown_pool(pool_id)
+        with self._holding(pool_id, lock):
+            if not folder.is_dir():
+                raise unknown_pool(pool_id)
+            trash = self.root / TRASH
+            gone = trash / f"{pool_id}-{time.time_ns()}"
             try:
+                trash.mkdir(exist_ok=True)
                 os.rename(folder, gone)
             except OSError as e:
                 raise storage_error(e) or e
-        with self._parsed_lock:
-            self._parsed.pop(pool_id, None)
+        parsed.forget(self.manifest_path(pool_id))
         shutil.rmtree(gone, ignore_errors=True)  # what a crash leaves here, gc removes
 
-    def detach(self, pool_id: str) -> Manifest:
-        """A new pool holding a copy of this one's slots; objects are shared, nothing is copied."""
+    def detach(self, pool_id: str, *, lock: FileLock | None = None) -> Manifest:
+        """A new pool holding a copy of this one's slots; objects are shared, nothing is copied. The store lock is
+        held shared from the source's read (under its lock) to the copy's publication, so gc cannot take the
+        objects in between, even if the source is deleted meanwhile."""
+        pool_id = ids.pool_id(pool_id)
         if not self.exists(pool_id):
-            raise UnknownSlot(f"there is no pool {pool_id} to detach")
-        source = self._writable(pool_id)
-        new_id = ids.new_pool_id()
-        with self._mutation(new_id, create=True) as manifest:
-            manifest.slots = list(source.slots)
-            manifest.active = source.active
-            manifest.name = f"{source.name} (copy)" if source.name else ""
-        return manifest
+            raise unknown_pool(pool_id)
+        with self.store_lock.shared(self.lock_timeout):
+            with self._holding(pool_id, lock):
+                if not self.exists(pool_id):
+                    raise unknown_pool(pool_id)
+                source, damage = self.load_checked(pool_id)
+                if damage:
+                    raise PoolDamaged(f"pool {pool_id} is damaged: {damage}; nothing was copied")
 
-    def write_imported(self, manifest: Manifest) -> Manifest:
-        """Publish a manifest brought from elsewhere as the next generation of its pool (used by import)."""
-        with self._mutation(manifest.pool_id, create=True) as current:
-            current.slots = list(manifest.slots)
-            current.active = manifest.active
-        return current
+            def copy_of_source(manifest: Manifest) -> None:
+                manifest.slots, manifest.active = source.slots, source.active
+                manifest.name = f"{source.name} (copy)" if source.name else ""
+            return self.change(ids.new_pool_id(), copy_of_source, new=True)[0]
+
+    def write_imported(self, manifest: Manifest, *, lock: FileLock | None = None) -> Manifest:
+        """Publish a pool brought from elsewhere as a new pool (used by import, inside an AddBatch): refused under
+        the lock if a pool of that id is here, so nothing confirmed in it can be replaced."""
+        def fill(new: Manifest) -> None:
+            new.slots, new.active, new.name = manifest.slots, manifest.active, manifest.name
+        return self.change(manifest.pool_id, fill, new=True, lock=lock)[0]

@@ -1,11 +1,16 @@
 """The HTTP API, one set of aiohttp handlers for ComfyUI and the standalone server.
 
-Handlers take the store from a provider given at registration, so tests and the two hosts each pass their own.
-No blocking call runs on the event loop, and the work is kept apart so that nothing slow stalls the rest:
+Handlers take the store from a provider given at registration, so tests and the two hosts each pass their own. Each
+request is parsed once, at the edge, into a typed request (api_requests.py). No blocking call runs on the event loop,
+and nothing slow stalls the rest:
 - reads (manifests, pool lists, files) run on their own threads;
-- mutations run on theirs, one at a time per pool: further requests for a pool wait on the event loop (no
-  thread), and a pool locked by another process past `lock_timeout` answers 503 with Retry-After;
-- thumbnails render on two threads, each (object, size) once however many ask for it at the same time.
+- a change to a pool waits for that pool on the event loop, holding no thread: first for this process's earlier
+  changes of it, then for its file lock (another process may hold it), tried without blocking; a pool locked past
+  `lock_timeout` answers 503 with Retry-After. Only then does the change run on a write thread;
+- an upload is staged whole (received, hashed, checked) before it takes the store's gc lock, which it holds only
+  from its first object published to its manifest published;
+- full decodes (thumbnails, checks of uploads) run at most two at once (decoding.py), each (object, size)
+  thumbnail once however many ask for it at the same time.
 """
 
 import asyncio
@@ -19,20 +24,23 @@ from typing import Callable
 from aiohttp import web
 
 from . import host, ids, masks, thumbs
+from .api_requests import (AddInputFileRequest, LabelRequest, MaskRequest, PoolRequest, RenameRequest,
+                           ReorderRequest, SlotRequest)
+from .decoding import DECODES
 from .editor_copy import editor_copy
 from .errors import BadRequest, NoInputFolder, PoolBusy, UnknownObject
 from .formats import CONTENT_TYPES
-from .http_json import BODY_IDLE_TIMEOUT, field, json_errors, manifest_response, read_json
+from .http_json import BODY_IDLE_TIMEOUT, json_errors, manifest_response, read_json
 from .input_files import open_input_file
 from .manifest import MAX_LABEL, clean_text
-from .pools import Pools
-from .uploads import read_upload
+from .pools import Pools, unknown_pool
+from .uploads import Upload, read_upload
 
 PREFIX = "/grid_pool"
 IMMUTABLE = "public, max-age=31536000, immutable"
 FILE_CHUNK = 1024 * 1024
-READ_THREADS, WRITE_THREADS, THUMB_THREADS = 4, 8, 2
-LISTED_POOLS = 256
+READ_THREADS, WRITE_THREADS = 4, 8
+LOCK_POLL_FIRST, LOCK_POLL_MAX = 0.005, 0.1  # seconds between tries of another process's pool lock
 
 
 class PoolApi:
@@ -43,10 +51,8 @@ class PoolApi:
         self.client_timeout = client_timeout
         self._reads = ThreadPoolExecutor(READ_THREADS, thread_name_prefix="image-pool-read")
         self._writes = ThreadPoolExecutor(WRITE_THREADS, thread_name_prefix="image-pool-write")
-        self._thumbs = ThreadPoolExecutor(THUMB_THREADS, thread_name_prefix="image-pool-thumb")
         self._gates: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
         self._rendering: dict[tuple[str, int], asyncio.Future] = {}
-        self._listed: dict[str, tuple[tuple[int, int, int], bytes]] = {}  # pool -> (identity, JSON it was listed as)
 
     @property
     def pools(self) -> Pools:
@@ -70,182 +76,180 @@ class PoolApi:
     async def _read(self, fn, *args):
         return await asyncio.get_running_loop().run_in_executor(self._reads, partial(fn, *args))
 
-    async def _write(self, fn, *args):
-        return await asyncio.get_running_loop().run_in_executor(self._writes, partial(fn, *args))
+    async def _write(self, fn, *args, **kwargs):
+        return await asyncio.get_running_loop().run_in_executor(self._writes, partial(fn, *args, **kwargs))
 
-    async def _mutate(self, pool_id: str, fn, *args):
-        """Run a mutation of one pool on a write thread, after the mutations of that pool queued before it."""
+    async def _mutate(self, pool_id: str, fn, *args, creates: bool = False):
+        """Run `fn(*args, lock=<the pool's lock, held>)` on a write thread, after this process's earlier changes of
+        the pool and once its file lock is held; the waits happen here, on the event loop, holding no thread. A
+        change that does not make pools is refused at once for a pool that does not exist (and the change checks
+        again under the lock)."""
+        pools = self.pools
+        if not creates and not pools.exists(pool_id):
+            raise unknown_pool(pool_id)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + pools.lock_timeout
         gate = self._gates.get(pool_id)
         if gate is None:
             gate = self._gates[pool_id] = asyncio.Lock()
         try:
             if gate.locked():  # wait_for makes a task: only when there is something to wait for
-                await asyncio.wait_for(gate.acquire(), self.pools.lock_timeout)
+                await asyncio.wait_for(gate.acquire(), pools.lock_timeout)
             else:
                 await gate.acquire()
         except asyncio.TimeoutError:
-            raise PoolBusy(f"pool {pool_id} is busy (another process holds it); try again in a moment") from None
+            raise PoolBusy(f"pool {pool_id} is busy with earlier changes; try again in a moment") from None
         try:
-            return await self._write(fn, *args)
+            lock = pools.lock(pool_id)
+            pause = LOCK_POLL_FIRST
+            while not lock.try_acquire():
+                if loop.time() >= deadline:
+                    raise PoolBusy(f"pool {pool_id} is locked by another process; try again in a moment")
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, LOCK_POLL_MAX)
+            try:
+                return await self._write(fn, *args, lock=lock)
+            finally:
+                lock.release()
         finally:
             gate.release()
 
-    async def _adding(self, pools: Pools, work):
-        """`await work(batch)` inside an add batch (the store lock held shared; see pools.AddBatch)."""
-        batch = await self._write(pools.begin_adding)
-        failed = True
+    async def _publishing(self, pool_id: str, upload: Upload, publish, creates: bool = True):
+        """`publish(batch, lock=...)` for a staged upload: the store's gc lock is held shared (an AddBatch) from the
+        first object published to the manifest, not while the body arrived."""
+        pools = self.pools
         try:
-            result = await work(batch)
-            failed = False
-            return result
+            batch = await self._write(pools.begin_adding)
+            failed = True
+            try:
+                result = await self._mutate(pool_id, publish, batch, creates=creates)
+                failed = False
+                return result
+            finally:
+                await self._write(batch.close, failed)
         finally:
-            await self._write(batch.close, failed)
+            upload.abort()
 
     # ----- reading -----------------------------------------------------------------------------------------
 
     async def list(self, request: web.Request) -> web.Response:
-        """A pool unchanged since it was last listed is answered with the same bytes, at the cost of one stat."""
+        """The manifest's JSON is made once per generation (Manifest.dumps), so an unchanged pool costs one stat."""
         pool_id = ids.pool_id(request.query.get("pool_id"))
-        pools = self.pools
-        identity = await self._read(pools.identity, pool_id)
-        listed = self._listed.get(pool_id)
-        if identity is None or listed is None or listed[0] != identity:
-            body = (await self._read(pools.load, pool_id)).dumps()
-            if identity is None:
-                return web.Response(body=body, content_type="application/json")
-            if len(self._listed) >= LISTED_POOLS:
-                self._listed.clear()
-            listed = self._listed[pool_id] = (identity, body)
-        return web.Response(body=listed[1], content_type="application/json")
+        manifest = await self._read(self.pools.load, pool_id)
+        return manifest_response(manifest)
 
     async def list_pools(self, request: web.Request) -> web.Response:
-        manifests = await self._read(self.pools.manifests)
-        return web.json_response({"pools": [
-            {"pool_id": m.pool_id, "name": m.name, "count": m.count, "revision": m.revision,
-             "cover": m.slots[0].image if m.slots else None} for m in manifests]})
+        pools = self.pools
+        summaries = await self._read(lambda: [pools.summary(p).to_json() for p in pools.pool_ids()])
+        return web.json_response({"pools": summaries})
 
     # ----- mutations ---------------------------------------------------------------------------------------
 
     async def add(self, request: web.Request) -> web.Response:
         pools = self.pools
         if not request.content_type.startswith("multipart/"):
-            return await self._add_input_file(pools, await read_json(request, self.client_timeout))
+            return await self._add_input_file(pools, AddInputFileRequest.parse(await self._body(request)))
+        upload = await read_upload(request, pools.objects, self.client_timeout)
+        try:
+            pool_id = ids.pool_id(upload.fields.get("pool_id"))
+            if not upload.files:
+                raise BadRequest("no image file in the request (send it as the 'file' field)")
+            label = clean_text(upload.fields.get("label", ""), MAX_LABEL, "label")
+            names = [name for name, _ in upload.files]
+        except BaseException:
+            upload.abort()
+            raise
 
-        async def work(batch):
-            upload = await read_upload(request, pools.objects, self.client_timeout)
-            try:
-                pool_id = ids.pool_id(upload.fields.get("pool_id"))
-                if not upload.files:
-                    raise BadRequest("no image file in the request (send it as the 'file' field)")
-                label = clean_text(upload.fields.get("label", ""), MAX_LABEL, "label")  # before anything is stored
-                names = [name for name, _ in upload.files]
-
-                def publish():
-                    pools.check_room(pool_id, len(upload.files))
-                    stored = [batch.note(ingest.publish()) for _, ingest in upload.files]
-                    return pools.add_objects(pool_id, stored, labels=[label] * len(stored), names=names)
-                return await self._mutate(pool_id, publish)
-            finally:
-                upload.abort()
-        manifest, added = await self._adding(pools, work)
+        def publish(batch, lock):
+            pools.check_room(pool_id, len(upload.files))
+            stored = [batch.note(ingest.publish()) for _, ingest in upload.files]
+            return pools.add_objects(pool_id, stored, labels=[label] * len(stored), names=names, lock=lock)
+        manifest, added = await self._publishing(pool_id, upload, publish)
         return manifest_response(manifest, added=added)
 
-    async def _add_input_file(self, pools: Pools, body: dict) -> web.Response:
-        pool_id = ids.pool_id(field(body, "pool_id"))
-        name, subfolder = field(body, "input_file"), body.get("subfolder", "")
-        label = clean_text(body.get("label", ""), MAX_LABEL, "label")
-
-        def add(batch):
-            f, shown = open_input_file(self._input_dir(), name, subfolder)
+    async def _add_input_file(self, pools: Pools, add: AddInputFileRequest) -> web.Response:
+        def publish(batch, lock):
+            f, shown = open_input_file(self._input_dir(), add.file.name, add.file.subfolder)
             with f:
-                pools.check_room(pool_id, 1)
+                pools.check_room(add.pool_id, 1)
                 stored = batch.note(pools.objects.put_open_file(f, shown))
-            return pools.add_objects(pool_id, [stored], labels=[label], names=[os.path.basename(shown)])
-        manifest, added = await self._adding(pools, lambda batch: self._mutate(pool_id, add, batch))
+            return pools.add_objects(add.pool_id, [stored], labels=[add.label], names=[os.path.basename(shown)],
+                                     lock=lock)
+        manifest, added = await self._publishing(add.pool_id, Upload(), publish)
         return manifest_response(manifest, added=added)
 
-    async def _slot_mutation(self, request: web.Request, apply) -> web.Response:
-        body = await read_json(request, self.client_timeout)
-        pool_id = ids.pool_id(field(body, "pool_id"))
-        slot = ids.slot_id(field(body, "slot"))
-        return manifest_response(await self._mutate(pool_id, apply, pool_id, slot, body))
+    async def _body(self, request: web.Request) -> dict:
+        return await read_json(request, self.client_timeout)
 
     async def remove(self, request: web.Request) -> web.Response:
-        return await self._slot_mutation(request, lambda pool, slot, body: self.pools.remove(pool, slot))
+        at = SlotRequest.parse(await self._body(request))
+        return manifest_response(await self._mutate(at.pool_id, self.pools.remove, at.pool_id, at.slot))
 
     async def active(self, request: web.Request) -> web.Response:
-        return await self._slot_mutation(request, lambda pool, slot, body: self.pools.set_active(pool, slot))
+        at = SlotRequest.parse(await self._body(request))
+        return manifest_response(await self._mutate(at.pool_id, self.pools.set_active, at.pool_id, at.slot))
 
     async def label(self, request: web.Request) -> web.Response:
-        return await self._slot_mutation(
-            request, lambda pool, slot, body: self.pools.set_label(pool, slot, field(body, "label")))
+        change = LabelRequest.parse(await self._body(request))
+        return manifest_response(await self._mutate(change.pool_id, self.pools.set_label, change.pool_id, change.slot,
+                                                    change.label))
 
     async def set_mask(self, request: web.Request) -> web.Response:
         pools = self.pools
         if not request.content_type.startswith("multipart/"):
-            return await self._slot_mutation(request, self._set_mask_from_json)
+            change = MaskRequest.parse(await self._body(request))
+            return manifest_response(await self._mutate(change.pool_id, self._set_mask_from_json, change))
+        upload = await read_upload(request, pools.objects, self.client_timeout)
+        try:
+            at = SlotRequest.parse({"pool_id": upload.fields.get("pool_id"), "slot": upload.fields.get("slot")})
+            if len(upload.files) != 1:
+                raise BadRequest("send exactly one mask picture, as the 'mask' field")
+            staged = upload.files[0][1]
+            mask = await asyncio.get_running_loop().run_in_executor(
+                DECODES, masks.from_picture, staged.path, upload.fields.get("channel"), staged.name)
+        except BaseException:
+            upload.abort()  # the picture itself is never kept: the mask is stored as a normalized PNG
+            raise
 
-        async def work(batch):
-            upload = await read_upload(request, pools.objects, self.client_timeout)
-            try:
-                pool_id = ids.pool_id(upload.fields.get("pool_id"))
-                slot = ids.slot_id(upload.fields.get("slot"))
-                if len(upload.files) != 1:
-                    raise BadRequest("send exactly one mask picture, as the 'mask' field")
-                staged = upload.files[0][1]
+        def publish(batch, lock):
+            return pools.set_mask(at.pool_id, at.slot, mask, batch=batch, lock=lock)
+        return manifest_response(await self._publishing(at.pool_id, upload, publish, creates=False))
 
-                def store_mask():
-                    mask = masks.from_picture(staged.path, upload.fields.get("channel"), staged.name)
-                    return pools.set_mask(pool_id, slot, mask, batch=batch)
-                return await self._mutate(pool_id, store_mask)
-            finally:
-                upload.abort()  # the picture itself is not kept: the mask is stored as a normalized PNG
-        return manifest_response(await self._adding(pools, work))
-
-    def _set_mask_from_json(self, pool_id: str, slot: str, body: dict):
-        if body.get("clear") is True:
-            return self.pools.set_mask(pool_id, slot, None)
-        if "input_file" not in body:
-            raise BadRequest("send a mask picture (multipart), an input_file, or clear: true")
-        f, shown = open_input_file(self._input_dir(), body["input_file"], body.get("subfolder", ""))
+    def _set_mask_from_json(self, change: MaskRequest, lock):
+        if change.file is None:
+            return self.pools.set_mask(change.pool_id, change.slot, None, lock=lock)
+        f, shown = open_input_file(self._input_dir(), change.file.name, change.file.subfolder)
         with f:
-            mask = masks.from_picture(f, body.get("channel"), shown)
-        return self.pools.set_mask(pool_id, slot, mask)
+            mask = masks.from_picture(f, change.channel, shown)
+        return self.pools.set_mask(change.pool_id, change.slot, mask, lock=lock)
 
     async def reorder(self, request: web.Request) -> web.Response:
-        body = await read_json(request, self.client_timeout)
-        pool_id = ids.pool_id(field(body, "pool_id"))
-        order = field(body, "order", list)
-        return manifest_response(await self._mutate(pool_id, self.pools.reorder, pool_id, order))
+        change = ReorderRequest.parse(await self._body(request))
+        return manifest_response(await self._mutate(change.pool_id, self.pools.reorder, change.pool_id, change.order))
 
     async def detach(self, request: web.Request) -> web.Response:
-        body = await read_json(request, self.client_timeout)
-        pool_id = ids.pool_id(field(body, "pool_id"))
-        return manifest_response(await self._write(self.pools.detach, pool_id))
+        """The copy is read under the source pool's lock (see Pools.detach)."""
+        pool = PoolRequest.parse(await self._body(request))
+        return manifest_response(await self._mutate(pool.pool_id, self.pools.detach, pool.pool_id))
 
     async def rename(self, request: web.Request) -> web.Response:
-        body = await read_json(request, self.client_timeout)
-        pool_id = ids.pool_id(field(body, "pool_id"))
-        name = field(body, "name")
-        return manifest_response(await self._mutate(pool_id, self.pools.set_name, pool_id, name))
+        change = RenameRequest.parse(await self._body(request))
+        return manifest_response(await self._mutate(change.pool_id, self.pools.set_name, change.pool_id, change.name,
+                                                    creates=True))
 
     async def delete(self, request: web.Request) -> web.Response:
         """The pool's manifest and history go at once; its objects stay until gc finds nothing references them."""
-        body = await read_json(request, self.client_timeout)
-        pool_id = ids.pool_id(field(body, "pool_id"))
-        await self._mutate(pool_id, self.pools.delete, pool_id)
-        self._listed.pop(pool_id, None)
-        return web.json_response({"deleted": pool_id})
+        pool = PoolRequest.parse(await self._body(request))
+        await self._mutate(pool.pool_id, self.pools.delete, pool.pool_id)
+        return web.json_response({"deleted": pool.pool_id})
 
     async def editor_image(self, request: web.Request) -> web.Response:
         """Where the MaskEditor's copy of a slot is, as ComfyUI's /view and /upload/mask name files."""
-        body = await read_json(request, self.client_timeout)
-        pool_id = ids.pool_id(field(body, "pool_id"))
-        slot = ids.slot_id(field(body, "slot"))
+        at = SlotRequest.parse(await self._body(request))
         input_dir = self._input_dir()
         if input_dir is None:
             raise NoInputFolder("the mask editor needs ComfyUI's input folder")
-        path = await self._write(editor_copy, self.pools, pool_id, slot)
+        path = await asyncio.get_running_loop().run_in_executor(DECODES, editor_copy, self.pools, at.pool_id, at.slot)
         try:
             relative = path.resolve().relative_to(Path(input_dir).resolve())
         except ValueError:
@@ -259,13 +263,13 @@ class PoolApi:
         """Stream a content-addressed file; its ETag is its hash (aiohttp's FileResponse would use mtime)."""
         headers = {"Cache-Control": IMMUTABLE, "ETag": f'"{etag}"', "X-Content-Type-Options": "nosniff",
                    "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'"}
-        if f'"{etag}"' in request.headers.get("If-None-Match", ""):
-            return web.Response(status=304, headers=headers)
         try:
             f = await self._read(open, path, "rb")
         except FileNotFoundError:
             raise UnknownObject(f"no object {path.name}") from None
         with f:
+            if f'"{etag}"' in request.headers.get("If-None-Match", ""):  # only for a file that is there
+                return web.Response(status=304, headers=headers)
             response = web.StreamResponse(headers={**headers, "Content-Type": content_type})
             response.content_length = os.fstat(f.fileno()).st_size
             await response.prepare(request)
@@ -282,7 +286,7 @@ class PoolApi:
         job = self._rendering.get((key, size))
         if job is None:
             loop = asyncio.get_running_loop()
-            job = loop.run_in_executor(self._thumbs, thumbs.ensure_thumb, pools.root, pools.objects.path(key), key,
+            job = loop.run_in_executor(DECODES, thumbs.ensure_thumb, pools.root, pools.objects.path(key), key,
                                        size)
             self._rendering[(key, size)] = job
             job.add_done_callback(lambda _: self._rendering.pop((key, size), None))

@@ -1,21 +1,24 @@
-"""The store-wide lock that makes gc safe beside adds in other processes.
+"""The store's two kinds of lock, both file locks that hold across processes (ComfyUI, the standalone server and the
+CLI at once), one open file per holder, so that threads of one process are independent holders too.
 
-Every operation that writes an object and then publishes a manifest referencing it holds the lock *shared* from
-before the object's first byte until the manifest is published; gc holds it *exclusive* from before it reads the
-first manifest until it has deleted its last object. So gc never sees an object that is written but not yet
-referenced, and never deletes one that an add is about to reference. Shared holders never wait for each other.
+- The gc lock, <root>/gc.lock. Every operation that publishes references to objects holds it *shared* from its first
+  object published until its manifest is published; gc holds it *exclusive* from before it reads the first manifest
+  until it has deleted its last object. So gc never sees an object that is published but not yet referenced, and
+  never deletes one that a manifest is about to reference. Shared holders never wait for each other.
+- A pool's lock, <root>/locks/<pool_id>.lock: every read-modify-write of a pool holds it. It lives outside the pool's
+  folder, so taking it never makes that folder: a pool deleted while a change waited stays deleted.
 
-POSIX: flock(2) on <root>/gc.lock, one open file per holder (so threads of one process are independent holders).
-Elsewhere: filelock, with shared taken as exclusive (correct, but adds then wait for each other).
+POSIX: flock(2). Elsewhere: filelock, with shared taken as exclusive (correct, but adds then wait for each other).
+Lock files are never deleted: a waiter holding an open descriptor of a deleted lock file would lock nothing.
 """
 
 import os
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
-from .errors import StoreBusy
+from .errors import PoolBusy, PoolError, StoreBusy
 
 try:
     import fcntl
@@ -23,6 +26,70 @@ except ImportError:  # Windows
     fcntl = None
 
 POLL = 0.02
+LOCKS = "locks"
+
+
+class FileLock:
+    """One holder's hold on a lock file: try_acquire() never waits; acquire() waits up to a deadline."""
+
+    def __init__(self, path: Path, exclusive: bool = True):
+        self.path = Path(path)
+        self.exclusive = exclusive
+        self._fd: int | None = None
+        self._fallback = None
+
+    def try_acquire(self) -> bool:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        if fcntl is None:
+            import filelock
+            self._fallback = self._fallback or filelock.FileLock(str(self.path), thread_local=False)
+            try:
+                self._fallback.acquire(timeout=0)
+                return True
+            except filelock.Timeout:
+                return False
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o644)
+        try:
+            fcntl.flock(fd, (fcntl.LOCK_EX if self.exclusive else fcntl.LOCK_SH) | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            return False
+        except BaseException:
+            os.close(fd)
+            raise
+        self._fd = fd
+        return True
+
+    def acquire(self, timeout: float, busy: Callable[[], PoolError]) -> None:
+        deadline = time.monotonic() + timeout
+        while not self.try_acquire():
+            if time.monotonic() >= deadline:
+                raise busy()
+            time.sleep(POLL)
+
+    def release(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)  # closing the only descriptor of this open file releases its lock
+            self._fd = None
+        elif self._fallback is not None and self._fallback.is_locked:
+            self._fallback.release()
+
+    @contextmanager
+    def held(self, timeout: float, busy: Callable[[], PoolError]) -> Iterator[None]:
+        self.acquire(timeout, busy)
+        try:
+            yield
+        finally:
+            self.release()
+
+
+def pool_lock(root: Path, pool_id: str) -> FileLock:
+    """A new hold on a pool's lock (pool_id already validated)."""
+    return FileLock(Path(root) / LOCKS / f"{pool_id}.lock")
+
+
+def pool_busy(pool_id: str) -> Callable[[], PoolBusy]:
+    return lambda: PoolBusy(f"pool {pool_id} is locked by another process; try again in a moment")
 
 
 class StoreLock:
@@ -31,47 +98,12 @@ class StoreLock:
 
     @contextmanager
     def shared(self, timeout: float) -> Iterator[None]:
-        with self._hold(exclusive=False, timeout=timeout):
+        with FileLock(self.path, exclusive=False).held(timeout, lambda: StoreBusy(
+                "the store is being garbage-collected (python -m image_pool gc); try again in a moment")):
             yield
 
     @contextmanager
     def exclusive(self, timeout: float) -> Iterator[None]:
-        with self._hold(exclusive=True, timeout=timeout):
+        with FileLock(self.path, exclusive=True).held(timeout, lambda: StoreBusy(
+                "images are being added to the store right now; gc waited for them and gave up")):
             yield
-
-    @contextmanager
-    def _hold(self, exclusive: bool, timeout: float) -> Iterator[None]:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        if fcntl is None:
-            import filelock
-            lock = filelock.FileLock(str(self.path), thread_local=False)
-            try:
-                lock.acquire(timeout=timeout)
-            except filelock.Timeout:
-                raise self._busy(exclusive) from None
-            try:
-                yield
-            finally:
-                lock.release()
-            return
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o644)
-        try:
-            mode = fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH
-            deadline = time.monotonic() + timeout
-            while True:
-                try:
-                    fcntl.flock(fd, mode | fcntl.LOCK_NB)
-                    break
-                except BlockingIOError:
-                    if time.monotonic() >= deadline:
-                        raise self._busy(exclusive) from None
-                    time.sleep(POLL)
-            yield
-        finally:
-            os.close(fd)  # closing the only descriptor of this open file releases its lock
-
-    @staticmethod
-    def _busy(exclusive: bool) -> StoreBusy:
-        if exclusive:
-            return StoreBusy("images are being added to the store right now; gc waited for them and gave up")
-        return StoreBusy("the store is being garbage-collected (python -m image_pool gc); try again in a moment")

@@ -10,6 +10,7 @@ from PIL import Image
 
 from . import host, ids
 from .atomic import write_atomic
+from .decoding import LARGE_PIXELS, return_freed_memory
 from .errors import BadRequest, UnknownObject
 from .frames import picture
 
@@ -35,7 +36,6 @@ def thumb_path(root: Path, key: str, size: int) -> Path:
     return Path(root) / "cache" / "thumbs" / host.name() / str(size) / ids.key_folder(digest) / f"{digest}.webp"
 
 
-LARGE_PIXELS = 16_000_000  # past this, the decode's memory is handed back to the system after the render
 
 
 def render(source: Path, size: int) -> bytes:
@@ -49,16 +49,6 @@ def render(source: Path, size: int) -> bytes:
     if large:
         return_freed_memory()
     return out.getvalue()
-
-
-def return_freed_memory() -> None:
-    """glibc keeps freed pages of a big decode in its arenas, so a server that once rendered a 90 MP picture would
-    stay hundreds of MB larger; malloc_trim gives them back. Elsewhere there is nothing to do."""
-    try:
-        import ctypes
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):
-        pass
 
 
 def ensure_thumb(root: Path, source: Path, key: str, size: int) -> Path:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from aiohttp import BodyPartReader, web
 
+from .decoding import DECODES, LARGE_PIXELS, return_freed_memory
 from .errors import BadRequest
 from .http_json import BODY_IDLE_TIMEOUT, within
 from .manifest import clean_name
@@ -65,8 +66,11 @@ async def read_upload(request: web.Request, store: ObjectStore, idle: float = BO
                 if text_fields > MAX_FIELDS:
                     raise BadRequest(f"at most {MAX_FIELDS} text fields per request")
                 upload.fields[part.name or ""] = await _read_field(part, idle)
+        loop = asyncio.get_running_loop()
         for _, ingest in upload.files:
-            await asyncio.to_thread(ingest.prepare)
+            info = await loop.run_in_executor(DECODES, ingest.prepare)
+            if info.width * info.height > LARGE_PIXELS:
+                await loop.run_in_executor(DECODES, return_freed_memory)
         return upload
     except BaseException:
         upload.abort()

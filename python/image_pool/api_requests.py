@@ -1,0 +1,118 @@
+"""The API's requests, parsed once at the HTTP edge into typed values: every rule is applied here, in one place each
+(ids.py for ids, manifest.py for text), and what reaches the store is checked already."""
+
+from dataclasses import dataclass
+
+from . import ids
+from .errors import BadRequest
+from .manifest import MAX_LABEL, MAX_POOL_NAME, clean_text
+
+
+def field(body: dict, name: str, kind=str):
+    if name not in body:
+        raise BadRequest(f"missing field {name!r}")
+    value = body[name]
+    if not isinstance(value, kind) or isinstance(value, bool) and kind is not bool:
+        raise BadRequest(f"field {name!r} must be a {kind.__name__}")
+    return value
+
+
+@dataclass(frozen=True)
+class PoolRequest:
+    pool_id: str
+
+    @classmethod
+    def parse(cls, body: dict) -> "PoolRequest":
+        return cls(ids.pool_id(field(body, "pool_id")))
+
+
+@dataclass(frozen=True)
+class SlotRequest:
+    pool_id: str
+    slot: str
+
+    @classmethod
+    def parse(cls, body: dict) -> "SlotRequest":
+        return cls(ids.pool_id(field(body, "pool_id")), ids.slot_id(field(body, "slot")))
+
+
+@dataclass(frozen=True)
+class LabelRequest:
+    pool_id: str
+    slot: str
+    label: str
+
+    @classmethod
+    def parse(cls, body: dict) -> "LabelRequest":
+        where = SlotRequest.parse(body)
+        return cls(where.pool_id, where.slot, clean_text(field(body, "label"), MAX_LABEL, "label"))
+
+
+@dataclass(frozen=True)
+class ReorderRequest:
+    pool_id: str
+    order: tuple[str, ...]
+
+    @classmethod
+    def parse(cls, body: dict) -> "ReorderRequest":
+        order = field(body, "order", list)
+        if not all(isinstance(x, str) for x in order):
+            raise BadRequest("order must be a list of slot ids")
+        return cls(ids.pool_id(field(body, "pool_id")), tuple(order))
+
+
+@dataclass(frozen=True)
+class RenameRequest:
+    pool_id: str
+    name: str
+
+    @classmethod
+    def parse(cls, body: dict) -> "RenameRequest":
+        return cls(ids.pool_id(field(body, "pool_id")), clean_text(field(body, "name"), MAX_POOL_NAME, "name").strip())
+
+
+@dataclass(frozen=True)
+class InputFile:
+    """A file of ComfyUI's input folder, named as /view and /upload name it (input_files.py opens it safely)."""
+    name: str
+    subfolder: str
+
+    @classmethod
+    def parse(cls, body: dict) -> "InputFile":
+        subfolder = body.get("subfolder", "")
+        if not isinstance(subfolder, str):
+            raise BadRequest("field 'subfolder' must be a str")
+        return cls(field(body, "input_file"), subfolder)
+
+
+@dataclass(frozen=True)
+class AddInputFileRequest:
+    pool_id: str
+    file: InputFile
+    label: str
+
+    @classmethod
+    def parse(cls, body: dict) -> "AddInputFileRequest":
+        return cls(ids.pool_id(field(body, "pool_id")), InputFile.parse(body),
+                   clean_text(body.get("label", ""), MAX_LABEL, "label"))
+
+
+@dataclass(frozen=True)
+class MaskRequest:
+    """set_mask as JSON: clear the slot's mask, or take it from a file of the input folder (the MaskEditor's)."""
+    pool_id: str
+    slot: str
+    file: InputFile | None  # None: clear
+    channel: str | None
+
+    @classmethod
+    def parse(cls, body: dict) -> "MaskRequest":
+        where = SlotRequest.parse(body)
+        channel = body.get("channel")
+        if channel is not None and not isinstance(channel, str):
+            raise BadRequest("field 'channel' must be a str")
+        if body.get("clear") is True:
+            return cls(where.pool_id, where.slot, None, channel)
+        if "input_file" not in body:
+            raise BadRequest("send a mask picture (multipart), an input_file, or clear: true")
+        return cls(where.pool_id, where.slot, InputFile.parse(body), channel)
