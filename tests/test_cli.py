@@ -5,6 +5,7 @@ import os
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import numpy as np
@@ -181,8 +182,74 @@ def test_fsck_finds_damage(root, pool_id, filled, capsys):
     filled.objects.path(other).unlink()
     assert cli("fsck", root=root) == 1
     out = capsys.readouterr().out
-    assert f"object {key}: its bytes do not hash to its name" in out
+    assert f"object {key} is damaged: its bytes do not hash to its name" in out
+    assert f"references damaged object {key} (add the original file again to repair it)" in out
     assert f"references missing object {other}" in out
+
+
+def test_adding_the_original_again_repairs_a_damaged_object(root, pool_id, write, capsys):
+    original = imagegen.png(seed=11)
+    assert cli("add", pool_id, str(write("a.png", original)), root=root) == 0
+    pools = Pools(root)
+    key = pools.load(pool_id).slots[0].image
+    path = pools.objects.path(key)
+    path.chmod(0o644)
+    path.write_bytes(flip_byte(original))
+    assert cli("fsck", root=root) == 1
+    assert cli("add", pool_id, str(write("again.png", original)), root=root) == 0
+    assert path.read_bytes() == original, "the right bytes replaced the damaged ones"
+    assert cli("fsck", root=root) == 0
+    assert [s.image for s in Pools(root).load(pool_id).slots] == [key, key]
+
+
+def test_a_pool_is_named_by_its_id_or_its_exact_name(root, write, capsys):
+    image = str(write("a.png", imagegen.png(seed=1)))
+    assert cli("add", "Holiday photos", image, root=root) == 0, "a name no pool has makes a pool of that name"
+    assert "'Holiday photos'" in capsys.readouterr().out
+    (holiday,) = Pools(root).pool_ids()
+    assert Pools(root).load(holiday).name == "Holiday photos" and Pools(root).load(holiday).count == 1
+    assert cli("add", "Holiday photos", image, root=root) == 0
+    assert Pools(root).load(holiday).count == 2 and Pools(root).pool_ids() == [holiday], "the same pool again"
+    for command in (["show", "Holiday photos"], ["name", "Holiday photos", "Summer"], ["show", holiday]):
+        assert cli(*command, root=root) == 0, command
+    assert Pools(root).load(holiday).name == "Summer"
+    assert cli("show", "holiday photos", root=root) == 1, "names are matched exactly"
+    assert "no pool is named" in capsys.readouterr().err
+
+
+def test_two_pools_of_one_name_are_an_error_that_lists_both(root, write, capsys):
+    first, second = str(uuid.uuid4()), str(uuid.uuid4())
+    for pool_id in (first, second):
+        Pools(root).set_name(pool_id, "Twins")
+    capsys.readouterr()
+    assert cli("delete", "Twins", "--yes", root=root) == 1
+    err = capsys.readouterr().err
+    assert first in err and second in err
+    assert Pools(root).exists(first) and Pools(root).exists(second)
+
+
+def test_a_failed_add_to_a_new_name_makes_no_pool(root, write, capsys):
+    assert cli("add", "Empty", str(write("notes.png", b"not a picture")), root=root) == 1
+    assert Pools(root).pool_ids() == []
+
+
+def test_exit_codes_are_0_done_1_refused_2_wrong_usage(root, pool_id, write, monkeypatch, capsys):
+    Pools(root).add(pool_id, [imagegen.png(seed=1)])
+    with pytest.raises(SystemExit) as usage:
+        cli("add", root=root)
+    assert usage.value.code == 2
+    monkeypatch.setattr("sys.stdin.isatty", lambda: True)
+    monkeypatch.setattr("builtins.input", lambda prompt: "n")
+    assert cli("delete", pool_id, root=root) == 0, "declining is not a failure"
+    assert "nothing deleted" in capsys.readouterr().out and Pools(root).exists(pool_id)
+
+
+def test_no_progress_bars_when_stderr_is_not_a_terminal(root, pool_id, write):
+    files = [str(write(f"{n}.png", imagegen.png(seed=n))) for n in range(3)]
+    result = subprocess.run([sys.executable, "-m", "image_pool", "--root", str(root), "add", pool_id, *files],
+                            capture_output=True, text=True, cwd=PROJECT,
+                            env={**os.environ, "PYTHONPATH": str(PROJECT / "python")})
+    assert result.returncode == 0 and result.stderr == "", result.stderr
 
 
 @pytest.mark.parametrize("command", ["list", "show", "add", "export", "import", "gc", "fsck"])
@@ -217,3 +284,26 @@ def test_every_argument_of_every_command_says_what_it_is():
                 yield "/".join(action.option_strings) or action.dest, action.help
     missing = [name for name, text in arguments(build_parser()) if not text or text == argparse.SUPPRESS]
     assert not missing, f"arguments without help: {missing}"
+
+
+def test_manage_py_in_a_custom_nodes_clone_manages_comfyuis_own_pools(tmp_path):
+    """`python custom_nodes/<clone>/manage.py ...` from anywhere, with no PYTHONPATH: the store is ComfyUI's."""
+    comfyui = tmp_path / "ComfyUI"
+    (comfyui / "input").mkdir(parents=True)
+    (comfyui / "main.py").write_text("")
+    (comfyui / "custom_nodes").mkdir()
+    (comfyui / "custom_nodes" / "comfyui-image-pool").symlink_to(PROJECT, target_is_directory=True)
+    manage = comfyui / "custom_nodes" / "comfyui-image-pool" / "manage.py"
+    picture = tmp_path / "cat.png"
+    picture.write_bytes(imagegen.png(seed=4))
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "IMAGE_POOL_ROOT")}
+
+    def run(*args):
+        return subprocess.run([sys.executable, str(manage), *args], capture_output=True, text=True, cwd=tmp_path,
+                              env=env)
+    listed = run("list")
+    assert listed.returncode == 0 and str(comfyui / "input" / "grid_pool") in listed.stdout, listed.stderr
+    assert run("add", "Cats", str(picture)).returncode == 0
+    (pool_id,) = Pools(comfyui / "input" / "grid_pool").pool_ids()
+    assert Pools(comfyui / "input" / "grid_pool").load(pool_id).name == "Cats"
+    assert "Cats" in run("list").stdout

@@ -110,7 +110,7 @@ def test_the_cli_names_and_deletes_asking_first(root, pool_id, capsys, monkeypat
     assert json.loads(capsys.readouterr().out.splitlines()[-1])[0]["name"] == "Birds"
     monkeypatch.setattr("sys.stdin.isatty", lambda: True)
     monkeypatch.setattr("builtins.input", lambda prompt: "n")
-    assert main(["delete", pool_id, "--root", str(root)]) == 1
+    assert main(["delete", pool_id, "--root", str(root)]) == 0, "declining is not a failure"
     assert Pools(root).exists(pool_id)
     monkeypatch.setattr("builtins.input", lambda prompt: "y")
     assert main(["delete", pool_id, "--root", str(root)]) == 0

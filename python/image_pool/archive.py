@@ -37,7 +37,7 @@ def max_manifest_bytes(max_slots: int) -> int:
     return MANIFEST_HEAD_BYTES + 4 * MAX_POOL_NAME + max_slots * (SLOT_FIXED_BYTES + 4 * (MAX_LABEL + MAX_NAME))
 
 
-def export_pool(pools: Pools, pool_id: str, out: Path, progress: bool = False) -> int:
+def export_pool(pools: Pools, pool_id: str, out: Path, progress: bool | None = False) -> int:
     """Write the pool's manifest and objects; every object is re-hashed as it is written, and a damaged one
     stops the export (the partial archive is removed), since the archive would be refused by import."""
     if not pools.exists(pool_id):
@@ -53,7 +53,7 @@ def export_pool(pools: Pools, pool_id: str, out: Path, progress: bool = False) -
             member = tarfile.TarInfo(MANIFEST)
             member.size = len(data)
             tar.addfile(member, io.BytesIO(data))
-            for key in tqdm(keys, desc="export", unit="obj", disable=not progress):
+            for key in tqdm(keys, desc="export", unit="obj", disable=None if progress else True):
                 _add_verified(tar, pools, key)
         tmp.replace(out)
     except BaseException:
@@ -95,7 +95,7 @@ class ImportResult:
     objects_added: int
 
 
-def import_pool(pools: Pools, archive: Path, new_id: bool = False, progress: bool = False) -> ImportResult:
+def import_pool(pools: Pools, archive: Path, new_id: bool = False, progress: bool | None = False) -> ImportResult:
     try:
         tar = tarfile.open(archive, "r|*")
     except (tarfile.TarError, OSError) as e:
@@ -113,7 +113,7 @@ def import_pool(pools: Pools, archive: Path, new_id: bool = False, progress: boo
             raise exists
         with pools.adding() as batch:
             added = sum(batch.note(pools.objects.put_file(path)).created
-                        for path in tqdm(staged, desc="import", unit="obj", disable=not progress))
+                        for path in tqdm(staged, desc="import", unit="obj", disable=None if progress else True))
             try:
                 return ImportResult(pools.write_imported(manifest), added)
             except PoolExists:
@@ -126,7 +126,7 @@ def _read(pools: Pools, tar: tarfile.TarFile, staging: Path, progress: bool) -> 
     manifest: Manifest | None = None
     infos: dict[str, ImageInfo] = {}
     staged: list[Path] = []
-    with tqdm(desc="verify", unit="obj", disable=not progress) as bar:
+    with tqdm(desc="verify", unit="obj", disable=None if progress else True) as bar:
         for count, member in enumerate(tar, 1):
             if count > max_members:
                 raise ArchiveInvalid(f"archive has more than {max_members:,} members")

@@ -54,12 +54,14 @@ def write_atomic_each(paths: list[Path], data: bytes, mtime_ns: int | None = Non
         fsync_dir(folder)
 
 
-def publish_once(tmp: Path, final: Path) -> bool:
+def publish_once(tmp: Path, final: Path, keep_temp: bool = False) -> bool:
     """Move a finished temp file to `final` unless an object already stands there (objects are never rewritten).
 
-    Returns True when `final` was created by this call. The temp file is gone either way.
+    Returns True when `final` was created by this call. The temp file is gone then; when nothing was created it is
+    gone too, unless `keep_temp` (the caller may still need it).
     """
     final.parent.mkdir(parents=True, exist_ok=True)
+    created = False
     try:
         try:
             os.link(tmp, final)  # fails atomically when `final` exists, unlike rename
@@ -71,6 +73,14 @@ def publish_once(tmp: Path, final: Path) -> bool:
                 return False
             os.replace(tmp, final)
         fsync_dir(final.parent)
+        created = True
         return True
     finally:
-        tmp.unlink(missing_ok=True)
+        if created or not keep_temp:
+            tmp.unlink(missing_ok=True)
+
+
+def replace_damaged(good: Path, final: Path) -> None:
+    """Put the right bytes, `good`, over an object whose bytes are damaged: one rename, then the folder synced."""
+    os.replace(good, final)
+    fsync_dir(final.parent)

@@ -1,4 +1,5 @@
-"""python -m image_pool: manage pools from a terminal. Every command takes --root and exits 0 or 1."""
+"""python -m image_pool: manage pools from a terminal. Every command takes --root; a pool is named by its id or its
+exact name. Exit status: 0 done, 1 refused or failed, 2 the command line itself is wrong."""
 
 import argparse
 import json
@@ -9,7 +10,8 @@ from pathlib import Path
 from tqdm import tqdm
 
 from . import __version__
-from .errors import PoolError, UnknownPool, storage_error
+from . import ids
+from .errors import BadRequest, PoolError, UnknownPool, storage_error
 from .pools import Pools
 from .root import DEFAULT_ROOT, ENV_ROOT, store_root
 
@@ -19,7 +21,7 @@ def _pools(args) -> Pools:
 
 
 def cmd_list(args) -> int:
-    manifests = _pools(args).manifests()
+    manifests = sorted(_pools(args).manifests(), key=lambda m: (not m.name, m.name.casefold(), m.name, m.pool_id))
     if args.json:
         print(json.dumps([{"pool_id": m.pool_id, "name": m.name, "count": m.count, "revision": m.revision}
                           for m in manifests], ensure_ascii=False))
@@ -30,11 +32,33 @@ def cmd_list(args) -> int:
     return 0
 
 
-def _existing(pools: Pools, pool_id: str):
-    """The pool's manifest; an error (exit 1) for a pool that is not there."""
+def resolve(pools: Pools, pool: str, make: bool = False) -> str:
+    """The id of the pool `pool` names: its id, or its exact name. With `make`, a name no pool has gives a new id
+    (the caller names the pool once it holds something)."""
+    if ids.is_pool_id(pool.lower()):
+        return pool.lower()
+    named = [p for p in pools.pool_ids() if pools.summary(p).name == pool]
+    if len(named) > 1:
+        raise BadRequest(f"{len(named)} pools are named {pool!r}: {', '.join(named)}; give the id of the one you "
+                         f"mean")
+    if named:
+        return named[0]
+    if make:
+        return ids.new_pool_id()
+    raise UnknownPool(f"no pool is named {pool!r} under {pools.root}, and it is not a pool id (a UUID); `list` shows both")
+
+
+def _existing(pools: Pools, pool: str):
+    """The manifest of the pool `pool` names; an error (exit 1) for a pool that is not there."""
+    pool_id = resolve(pools, pool)
     if not pools.exists(pool_id):
         raise UnknownPool(f"no pool {pool_id} under {pools.root}")
     return pools.load(pool_id)
+
+
+def _progress(args) -> bool:
+    """Progress bars, unless --quiet; they show only where stderr is a terminal."""
+    return not args.quiet
 
 
 def _title(manifest) -> str:
@@ -55,15 +79,22 @@ def cmd_show(args) -> int:
 
 
 def cmd_add(args) -> int:
-    bar = lambda files: tqdm(files, desc="add", unit="file", disable=len(files) < 2 or args.quiet)  # noqa: E731
-    manifest, new_ids = _pools(args).add(args.pool, args.files, labels=[args.label] * len(args.files) if args.label
-                                         else None, names=[Path(p).name for p in args.files], progress=bar)
-    print(f"added {len(new_ids)} slot(s) to {manifest.pool_id}; the pool has {manifest.count}")
+    pools = _pools(args)
+    def bar(files):
+        return tqdm(files, desc="add", unit="file", disable=None if len(files) > 1 and _progress(args) else True)
+    pool_id = resolve(pools, args.pool, make=True)
+    is_new_name = not ids.is_pool_id(args.pool.lower()) and not pools.exists(pool_id)
+    manifest, new_ids = pools.add(pool_id, args.files, labels=[args.label] * len(args.files) if args.label else None,
+                                  names=[Path(p).name for p in args.files], progress=bar)
+    if is_new_name:
+        manifest = pools.set_name(pool_id, args.pool)
+    print(f"added {len(new_ids)} slot(s) to {_title(manifest)}; the pool has {manifest.count}")
     return 0
 
 
 def cmd_name(args) -> int:
-    manifest = _pools(args).set_name(args.pool, args.name)
+    pools = _pools(args)
+    manifest = pools.set_name(resolve(pools, args.pool), args.name)
     print(f"{_title(manifest)}: named" if manifest.name else f"pool {manifest.pool_id} has no name")
     return 0
 
@@ -77,31 +108,33 @@ def cmd_delete(args) -> int:
             print(f"error: not deleting {what} without --yes", file=sys.stderr)
             return 1
         if input(f"delete {what}? [y/N] ").strip().lower() not in ("y", "yes"):
-            print("nothing deleted")
-            return 1
-    pools.delete(args.pool)
+            print("nothing deleted, as asked")
+            return 0
+    pools.delete(manifest.pool_id)
     print(f"deleted {what}; its objects are reclaimed by gc once nothing else references them")
     return 0
 
 
 def cmd_export(args) -> int:
     from .archive import export_pool
-    n = export_pool(_pools(args), args.pool, Path(args.out), progress=not args.quiet)
-    print(f"exported pool {args.pool} with {n} object(s) to {args.out}")
+    pools = _pools(args)
+    manifest = _existing(pools, args.pool)
+    n = export_pool(pools, manifest.pool_id, Path(args.out), progress=_progress(args))
+    print(f"exported {_title(manifest)} with {n} object(s) to {args.out}")
     return 0
 
 
 def cmd_import(args) -> int:
     from .archive import import_pool
-    result = import_pool(_pools(args), Path(args.archive), new_id=args.new_id, progress=not args.quiet)
-    print(f"imported pool {result.manifest.pool_id}: {result.manifest.count} slot(s), "
+    result = import_pool(_pools(args), Path(args.archive), new_id=args.new_id, progress=_progress(args))
+    print(f"imported {_title(result.manifest)}: {result.manifest.count} slot(s), "
           f"{result.objects_added} new object(s)")
     return 0
 
 
 def cmd_gc(args) -> int:
     from .maintenance import gc
-    report = gc(_pools(args), grace_days=args.grace, dry_run=args.dry_run, progress=not args.quiet, wait=args.wait)
+    report = gc(_pools(args), grace_days=args.grace, dry_run=args.dry_run, progress=_progress(args), wait=args.wait)
     verb = "would delete" if args.dry_run else "deleted"
     for key in report.deleted:
         print(f"{verb} {key}")
@@ -114,7 +147,7 @@ def cmd_gc(args) -> int:
 
 def cmd_fsck(args) -> int:
     from .maintenance import fsck
-    report = fsck(_pools(args), progress=not args.quiet)
+    report = fsck(_pools(args), progress=_progress(args))
     for problem in report.problems:
         print(problem)
     print(f"checked {report.objects} object(s) and {report.pools} pool(s): "
@@ -147,7 +180,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.set_defaults(func=func)
         return p
 
-    pool_help = "the pool's id (a UUID; `list` shows them)"
+    pool_help = "the pool: its id (a UUID) or its exact name (`list` shows both)"
     json_help = "print JSON instead of text"
     p = command("list", cmd_list, "list the pools in the store")
     p.add_argument("--json", action="store_true", help=json_help)
@@ -155,7 +188,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("pool", help=pool_help)
     p.add_argument("--json", action="store_true", help=json_help + " (the pool's manifest)")
     p = command("add", cmd_add, "add image files to a pool (made if new) as new slots")
-    p.add_argument("pool", help=pool_help + "; a new UUID makes a new pool")
+    p.add_argument("pool", help=pool_help + "; a name no pool has, or a new UUID, makes a new pool")
     p.add_argument("files", nargs="+", help="image files (PNG, JPEG, WebP, BMP, TIFF, GIF), added in this order")
     p.add_argument("--label", default="", help="label for every added slot")
     p = command("name", cmd_name, "name a pool (made if new); an empty name removes it")

@@ -30,9 +30,10 @@ class FsckReport:
         return not self.problems
 
 
-def slot_problems(manifest: Manifest, infos: dict[str, ImageInfo], max_slots: int) -> list[str]:
+def slot_problems(manifest: Manifest, infos: dict[str, ImageInfo], max_slots: int,
+                  damaged: frozenset[str] = frozenset()) -> list[str]:
     """What is wrong with a manifest's slots, judged as the API judges its input. `infos` holds the objects'
-    decoded facts; a key missing from it is a missing object."""
+    decoded facts; a key missing from it is a damaged object if it is in `damaged`, else a missing one."""
     where = f"pool {manifest.pool_id}"
     problems = []
     if manifest.count > max_slots:
@@ -47,14 +48,14 @@ def slot_problems(manifest: Manifest, infos: dict[str, ImageInfo], max_slots: in
             problems.append(f"{at}: its name is over {MAX_NAME} characters or holds control characters")
         image = infos.get(slot.image)
         if image is None:
-            problems.append(f"{at} references missing object {slot.image}")
+            problems.append(f"{at} references {_lost(slot.image, damaged)}")
         elif (image.width, image.height) != (slot.width, slot.height):
             problems.append(f"{at} says {slot.width}x{slot.height}, its image {slot.image} is "
                             f"{image.width}x{image.height}")
         if slot.mask:
             mask = infos.get(slot.mask)
             if mask is None:
-                problems.append(f"{at} references missing object {slot.mask}")
+                problems.append(f"{at} references {_lost(slot.mask, damaged)}")
             elif mask.ext != "png" or mask.mode != "L":
                 problems.append(f"{at}: its mask {slot.mask} is not a single-channel PNG")
             elif (mask.width, mask.height) != (slot.width, slot.height):
@@ -62,22 +63,32 @@ def slot_problems(manifest: Manifest, infos: dict[str, ImageInfo], max_slots: in
     return problems
 
 
-def fsck(pools: Pools, progress: bool = False) -> FsckReport:
+def _lost(key: str, damaged: frozenset[str]) -> str:
+    if key in damaged:
+        return f"damaged object {key} (add the original file again to repair it)"
+    return f"missing object {key}"
+
+
+def fsck(pools: Pools, progress: bool | None = False) -> FsckReport:
     """Re-hash and decode every object; check every manifest parses and its slots are what the API would accept."""
     report = FsckReport()
     infos: dict[str, ImageInfo] = {}
-    for key in tqdm(list(pools.objects.keys()), desc="objects", unit="obj", disable=not progress):
+    damaged: set[str] = set()
+    for key in tqdm(list(pools.objects.keys()), desc="objects", unit="obj", disable=None if progress else True):
         report.objects += 1
         if not pools.objects.verify(key):
-            report.problems.append(f"object {key}: its bytes do not hash to its name")
+            report.problems.append(f"object {key} is damaged: its bytes do not hash to its name")
+            damaged.add(key)
             continue
         try:
             info = inspect(pools.objects.path(key), pools.objects.limits, key)
         except PoolError as e:
             report.problems.append(f"object {key}: {e.message}")
+            damaged.add(key)
             continue
         if not key.endswith("." + info.ext):
             report.problems.append(f"object {key}: holds a {info.ext} image")
+            damaged.add(key)
             continue
         infos[key] = info
     for name in pools.stray_folders():
@@ -98,7 +109,7 @@ def fsck(pools: Pools, progress: bool = False) -> FsckReport:
             else:
                 report.problems.append(f"pool {pool_id}: manifest.json is unreadable ({e}); it opens from history "
                                        f"generation {manifest.revision}, and its next change rewrites it")
-        report.problems += slot_problems(manifest, infos, pools.max_slots)
+        report.problems += slot_problems(manifest, infos, pools.max_slots, frozenset(damaged))
     return report
 
 
@@ -137,7 +148,7 @@ def referenced_keys(pools: Pools) -> set[str]:
     return keys
 
 
-def gc(pools: Pools, grace_days: float = 14.0, dry_run: bool = False, progress: bool = False,
+def gc(pools: Pools, grace_days: float = 14.0, dry_run: bool = False, progress: bool | None = False,
        wait: float = GC_WAIT) -> GcReport:
     """Delete objects nothing references that are older than the grace period, stale temp files, orphan thumbnails
     and old MaskEditor copies.
@@ -149,7 +160,7 @@ def gc(pools: Pools, grace_days: float = 14.0, dry_run: bool = False, progress: 
     cutoff = now - grace_days * DAY
     with pools.store_lock.exclusive(wait):
         keep = referenced_keys(pools)
-        for key in tqdm(list(pools.objects.keys()), desc="gc", unit="obj", disable=not progress):
+        for key in tqdm(list(pools.objects.keys()), desc="gc", unit="obj", disable=None if progress else True):
             if key in keep:
                 report.kept_referenced += 1
             elif pools.objects.mtime(key) >= cutoff:

@@ -22,6 +22,16 @@ _pools: dict[Path, Pools] = {}
 _lock = threading.Lock()
 
 
+def comfyui_input_beside(node_folder: str) -> str | None:
+    """ComfyUI's input folder, for a custom node installed at <ComfyUI>/custom_nodes/<node_folder>; None when the
+    folder does not stand in a ComfyUI checkout."""
+    comfyui = os.path.dirname(os.path.dirname(os.path.abspath(node_folder)))
+    if os.path.basename(os.path.dirname(os.path.abspath(node_folder))) != "custom_nodes" or \
+            not os.path.isfile(os.path.join(comfyui, "main.py")):
+        return None
+    return os.path.join(comfyui, "input")
+
+
 def set_root_provider(provider: Callable[[], str | os.PathLike] | None, limits: Limits | None = None) -> None:
     """Installed by the host (ComfyUI's entry): where the store is, and its upload limits."""
     global _provider, _limits

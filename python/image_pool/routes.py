@@ -140,8 +140,11 @@ class PoolApi:
 
     async def list_pools(self, request: web.Request) -> web.Response:
         pools = self.pools
-        summaries = await self._read(lambda: [pools.summary(p).to_json() for p in pools.pool_ids()])
-        return web.json_response({"pools": summaries})
+        def listing():
+            summaries = sorted((pools.summary(p) for p in pools.pool_ids()),
+                               key=lambda s: (not s.name, s.name.casefold(), s.name, s.pool_id))
+            return [summary.to_json() for summary in summaries]
+        return web.json_response({"pools": await self._read(listing)})
 
     # ----- mutations ---------------------------------------------------------------------------------------
 

@@ -4,6 +4,7 @@
     objects/tmp/                   uploads being written (same file system, so publishing is a rename)
 """
 
+import logging
 import os
 import secrets
 import time
@@ -14,11 +15,12 @@ from typing import BinaryIO, Iterable, Iterator
 import blake3
 
 from . import ids
-from .atomic import publish_once
+from .atomic import publish_once, replace_damaged
 from .errors import NotAnImage, TooLarge, UnknownObject
 from .formats import ImageInfo, Limits, inspect
 
 CHUNK = 1024 * 1024
+log = logging.getLogger("image_pool")
 READ_ONLY = 0o444
 
 
@@ -81,12 +83,19 @@ class Ingest:
             raise
 
     def publish(self) -> StoredObject:
-        """Move the prepared file into the store under its hash (unless the same bytes are there already)."""
+        """Move the prepared file into the store under its hash, unless the same bytes are there already. An object
+        of that name whose bytes are damaged is replaced by these, which are the right ones: adding the original
+        file again is how a damaged object is repaired (git does the same)."""
         try:
             key = ids.new_object_key(self._hasher.hexdigest(), self.info.ext)
             os.chmod(self._path, READ_ONLY)
-            created = publish_once(self._path, self._store.path(key))
-            if not created:
+            final = self._store.path(key)
+            created = publish_once(self._path, final, keep_temp=True)
+            if not created and not self._store.verify(key):
+                replace_damaged(self._path, final)
+                log.warning("object %s was damaged; the bytes just added replaced it", key)
+                created = True
+            elif not created:
                 self._store.freshen(key)
             return StoredObject(key, self.info, created)
         finally:
