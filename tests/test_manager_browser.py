@@ -43,16 +43,45 @@ def test_pools_are_listed_by_name_and_renamed_in_place(page, named):
     assert pools.load(pool_id).name == "Holiday 2026 <b>", "stored as text"
 
 
-def test_a_new_pool_is_named_first_and_exists_once_named(page, named):
+def test_a_new_pool_is_made_at_once_and_named_in_place(page, named):
     url, pools, pool_id, _ = named
     open_manager(page, url, pool_id, 2)
     page.get_by_role("button", name="+ New pool").click()
     name = page.get_by_label("Pool name")
     expect(name).to_be_focused()
+    expect(name).to_have_value("New pool")
     name.fill("Portraits")
     name.press("Enter")
     expect(page.locator("aside .pool .title", has_text="Portraits")).to_have_count(1)
+    expect(name).to_be_focused()  # Enter keeps the name and the focus
     assert [m.count for m in pools.manifests() if m.name == "Portraits"] == [0], "made on the server, empty"
+    page.reload()
+    expect(page.locator("aside .pool .title", has_text="Portraits")).to_have_count(1)
+
+
+def test_escape_puts_the_saved_name_back(page, named):
+    url, pools, pool_id, _ = named
+    open_manager(page, url, pool_id, 2)
+    name = page.get_by_label("Pool name")
+    name.fill("Not this")
+    name.press("Escape")
+    expect(name).to_have_value("Holiday")
+    name.blur()
+    expect(page.locator("aside .pool[aria-current=true] .title")).to_have_text("Holiday")
+    assert pools.load(pool_id).name == "Holiday"
+
+
+def test_pools_are_listed_in_name_order_with_a_copy_beside_its_original(page, named):
+    url, pools, pool_id, _ = named
+    for name in ("zebra", "Apples", ""):
+        pools.set_name(new_pool_id(), name)
+    open_manager(page, url, pool_id, 2)
+    page.get_by_role("button", name="Detach (copy)").click()
+    expect(page.locator("aside .pool .title", has_text="Holiday (copy)")).to_have_count(1)
+    shown = page.locator("aside .pool .title").all_inner_texts()
+    assert shown == sorted(shown, key=lambda t: (t == "Untitled pool", t.casefold())), "by name, the untitled last"
+    assert {"Apples", "zebra", "Untitled pool"} <= set(shown)
+    assert shown.index("Holiday (copy)") == len(shown) - shown[::-1].index("Holiday"), "beside its original"
 
 
 def test_delete_asks_first_and_cancel_keeps_the_pool(page, named):
@@ -88,6 +117,7 @@ def test_the_mask_dialog_names_the_image_previews_and_applies(page, named, tmp_p
     expect(preview).to_have_js_property("complete", True)
     assert preview.evaluate("i => i.naturalWidth") == 120, "the chosen picture is shown before it is applied"
     assert pools.load(pool_id).slot(second).mask is None, "nothing applied yet"
+    expect(dialog).to_contain_text("120 × 90")
     dialog.get_by_role("button", name="Apply").click()
     expect(dialog).to_have_count(0)
     expect(tiles(page).nth(1).locator(".mask-dot")).to_be_visible()
@@ -99,17 +129,29 @@ def test_the_mask_dialog_names_the_image_previews_and_applies(page, named, tmp_p
     expect(page.get_by_role("dialog").locator("[part=mask-current] .overlay")).to_have_count(1)
 
 
-def test_errors_look_alike_and_can_be_dismissed(page, named, tmp_path):
+def test_a_mask_picture_of_the_wrong_size_is_refused_before_apply(page, named, tmp_path):
     url, pools, pool_id, (first, _) = named
     open_manager(page, url, pool_id, 2)
     tiles(page).nth(0).click()
     page.keyboard.press("m")
-    wrong = imagegen.png(10, 10, seed=3)
-    (tmp_path / "small.png").write_bytes(wrong)
-    page.get_by_role("dialog").get_by_label("Mask picture").set_input_files(str(tmp_path / "small.png"))
-    page.get_by_role("dialog").get_by_role("button", name="Apply").click()
-    mask_error = page.locator("main > .error-note")
-    expect(mask_error).to_contain_text("10x10")
+    (tmp_path / "small.png").write_bytes(imagegen.png(10, 10, seed=3))
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_label("Mask picture").set_input_files(str(tmp_path / "small.png"))
+    expect(dialog.get_by_role("alert")).to_contain_text("10 × 10; the image is 120 × 90")
+    expect(dialog.get_by_role("button", name="Apply")).to_be_disabled()
+    expect(dialog).to_be_visible()
+    assert pools.load(pool_id).slot(first).mask is None
+
+
+def test_errors_look_alike_sit_over_the_grid_and_can_be_dismissed(page, named, tmp_path):
+    url, pools, pool_id, (first, _) = named
+    open_manager(page, url, pool_id, 2)
+    grid_top = page.locator("image-pool-grid").bounding_box()["y"]
+    pools.delete(pool_id)  # deleted elsewhere (the CLI, another page) while this page shows it
+    page.get_by_role("button", name="Detach (copy)").click()
+    page_error = page.locator("main .notes > .error-note")
+    expect(page_error).to_contain_text("does not exist")
+    assert page.locator("image-pool-grid").bounding_box()["y"] == grid_top, "the note does not push the grid down"
     page.locator("image-pool-grid .scroller").evaluate(
         """(scroller) => {
             const transfer = new DataTransfer();
@@ -119,12 +161,24 @@ def test_errors_look_alike_and_can_be_dismissed(page, named, tmp_path):
     upload_error = page.locator("image-pool .error-note")
     expect(upload_error).to_contain_text("not an image: notes.txt")
     style = "e => { const s = getComputedStyle(e); return [s.backgroundColor, s.color, s.borderRadius]; }"
-    assert mask_error.evaluate(style) == upload_error.first.evaluate(style), "one error style"
-    mask_error.get_by_role("button").click()
-    expect(mask_error).to_have_count(0)
+    assert page_error.evaluate(style) == upload_error.first.evaluate(style), "one error style"
+    page_error.get_by_role("button").click()
+    expect(page_error).to_have_count(0)
     upload_error.first.get_by_role("button").click()
     expect(upload_error).to_have_count(0)
-    assert pools.load(pool_id).slot(first).mask is None
+
+
+def test_a_refused_file_says_so_once(page, named):
+    url, pools, pool_id, _ = named
+    open_manager(page, url, pool_id, 2)
+    page.locator("image-pool").evaluate("""async (pool) => {
+        await pool.addFiles([new File(["not a picture"], "fake.png", { type: "image/png" })]);
+    }""")
+    notes = page.locator("image-pool .error-note")
+    expect(notes).to_have_count(1)
+    expect(notes).to_contain_text("fake.png")
+    assert notes.first.inner_text().count("fake.png") == 1
+    assert pools.load(pool_id).count == 2
 
 
 def test_keyboard_focus_does_not_look_like_the_selection(page, named):

@@ -1,4 +1,4 @@
-import{a as l,b as n,c as p,d as i,e as s,f as d,g as c,i as m,j as h,k as u,l as g}from"./shared-COIMVUZI.js";var _=/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/,r=class extends d{constructor(){super(...arguments);this.apiBase="";this._pools=[];this._open="";this._showMasks=!0;this._error="";this._maskSlot=null;this._maskPicture=null;this._deleting=null;this._fromHash=()=>{let e=decodeURIComponent(location.hash.slice(1)).toLowerCase();_.test(e)&&(this._open=e)};this._onChange=e=>this._summarize(e.detail.manifest);this._onMaskRequest=e=>{let t=this.renderRoot.querySelector("image-pool"),a=t?.manifest.slots.findIndex(o=>o.id===e.detail.slot)??-1;!t||a<0||(this._maskSlot={slot:t.manifest.slots[a],position:a},this._setPicture(null),this.updateComplete.then(()=>this.renderRoot.querySelector("#mask-dialog")?.showModal()))}}static{this.styles=[u,p`
+import{a as m,b as c,c as h,d as o,e as s,f as u,g,i as _,j as v,k as f,l as k}from"./shared-I3TUPPWI.js";var b=/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/,l=class extends u{constructor(){super(...arguments);this.apiBase="";this._pools=[];this._open="";this._showMasks=!0;this._error="";this._maskSlot=null;this._maskPicture=null;this._deleting=null;this._fromHash=()=>{let e=decodeURIComponent(location.hash.slice(1)).toLowerCase();b.test(e)&&(this._open=e)};this._onNameKey=e=>{let t=e.target;e.key==="Enter"?(e.preventDefault(),this._rename(e).then(()=>t.select())):e.key==="Escape"&&(e.preventDefault(),t.value=this._openSummary?.name??"",t.select())};this._onChange=e=>this._summarize(e.detail.manifest);this._onMaskRequest=e=>{let t=this.renderRoot.querySelector("image-pool"),a=t?.manifest.slots.findIndex(i=>i.id===e.detail.slot)??-1;!t||a<0||(this._maskSlot={slot:t.manifest.slots[a],position:a},this._setPicture(null),this.updateComplete.then(()=>this.renderRoot.querySelector("#mask-dialog")?.showModal()))}}static{this.styles=[f,h`
     :host {
       display: grid; grid-template-columns: 240px minmax(0, 1fr); grid-template-rows: auto minmax(0, 1fr);
       height: 100%; font: 14px/1.4 system-ui, sans-serif; color: CanvasText; background: Canvas;
@@ -16,13 +16,16 @@ import{a as l,b as n,c as p,d as i,e as s,f as d,g as c,i as m,j as h,k as u,l a
     header .hint { color: GrayText; font-size: 12px; }
     aside { border-right: 1px solid var(--_line); overflow-y: auto; padding: 8px; display: flex; flex-direction: column;
       gap: 4px; }
-    main { display: flex; flex-direction: column; min-height: 0; }
+    main { display: flex; flex-direction: column; min-height: 0; position: relative; }
+    .notes { position: absolute; z-index: 2; top: 52px; left: 12px; right: 12px; pointer-events: none; }
+    .notes > * { pointer-events: auto; }
+    .mask-misfit { color: var(--image-pool-danger, #c62f3a); }
     .bar { display: flex; align-items: center; gap: 8px; padding: 8px 12px; border-bottom: 1px solid var(--_line);
       flex-wrap: wrap; }
     .bar code { user-select: all; font-size: 11px; padding: 2px 6px; background: var(--_soft); border-radius: 4px;
       color: GrayText; }
-    .bar .name { font: inherit; font-weight: 600; min-width: 12em; padding: 3px 6px; color: inherit;
-      background: transparent; border: 1px solid transparent; border-radius: 6px; }
+    .bar .name { font: inherit; font-weight: 600; flex: 1 1 16em; min-width: 12em; max-width: 48em; padding: 3px 6px;
+      color: inherit; background: transparent; border: 1px solid transparent; border-radius: 6px; }
     .bar .name:hover { border-color: var(--_line); }
     .bar .spacer { flex: 1; }
     button { font: inherit; color: inherit; background: var(--_soft); border: 1px solid var(--_line);
@@ -50,11 +53,11 @@ import{a as l,b as n,c as p,d as i,e as s,f as d,g as c,i as m,j as h,k as u,l a
     .preview .overlay { position: absolute; inset: 0; background: var(--_mask); mask-size: contain;
       mask-position: center; mask-repeat: no-repeat; mask-mode: luminance; -webkit-mask-size: contain;
       -webkit-mask-position: center; -webkit-mask-repeat: no-repeat; }
-  `]}static{this.properties={apiBase:{type:String,attribute:"api-base"},...n("_pools","_open","_showMasks","_error","_maskSlot","_maskPicture","_deleting")}}get api(){return this._client?.base!==this.apiBase&&(this._client=new h(this.apiBase)),this._client}connectedCallback(){super.connectedCallback(),window.addEventListener("hashchange",this._fromHash),this._fromHash(),this.refresh()}disconnectedCallback(){super.disconnectedCallback(),window.removeEventListener("hashchange",this._fromHash)}_openPool(e){this._open=e,history.replaceState(null,"",e?`#${e}`:location.pathname)}get _openSummary(){return this._pools.find(e=>e.pool_id===this._open)}async _try(e){try{let t=await e();return this._error="",t}catch(t){this._error=t instanceof m?t.message:String(t);return}}async refresh(){let e=await this._try(()=>this.api.pools());e&&(this._pools=e,!this._open&&e.length&&this._openPool(e[0].pool_id))}_newPool(){let e=crypto.randomUUID();this._pools=[...this._pools,{pool_id:e,name:"",count:0,revision:0,cover:null}],this._openPool(e),this.updateComplete.then(()=>this.renderRoot.querySelector(".bar .name")?.focus())}async _rename(e){let t=e.target,a=this._openSummary;if(!a||t.value.trim()===a.name)return;let o=await this._try(()=>this.api.rename(this._open,t.value));o?this._summarize(o):t.value=a.name}async _detach(){let e=await this._try(()=>this.api.detach(this._open));e&&(await this.refresh(),this._openPool(e.pool_id))}async _delete(){let e=this._deleting;this._closeDialog("#delete-dialog"),e&&(e.revision>0&&await this._try(()=>this.api.deletePool(e.pool_id))===void 0||(this._pools=this._pools.filter(t=>t.pool_id!==e.pool_id),this._open===e.pool_id&&this._openPool(this._pools[0]?.pool_id??"")))}_summarize(e){let t={pool_id:e.pool_id,name:e.name??"",count:e.slots.length,revision:e.revision,cover:e.slots[0]?.image??null};this._pools.some(o=>o.pool_id===e.pool_id)?this._pools=this._pools.map(o=>o.pool_id===e.pool_id?t:o):e.revision>0&&(this._pools=[...this._pools,t])}_setPicture(e){this._maskPicture&&URL.revokeObjectURL(this._maskPicture.url),this._maskPicture=e?{file:e,url:URL.createObjectURL(e)}:null}_closeDialog(e){this.renderRoot.querySelector(e)?.close()}async _setMask(e){this._closeDialog("#mask-dialog"),await this._try(e),await this.renderRoot.querySelector("image-pool")?.reload()}_slotTitle(e,t){return e.label||e.name||`image ${t+1}`}_renderMaskDialog(){let e=this._maskSlot,t=o=>this.api.thumbUrl(o,256),a=o=>i`<div class="overlay" style="mask-image: url('${o}');
-      -webkit-mask-image: url('${o}')"></div>`;return i`
+  `]}static{this.properties={apiBase:{type:String,attribute:"api-base"},...c("_pools","_open","_showMasks","_error","_maskSlot","_maskPicture","_deleting")}}get api(){return this._client?.base!==this.apiBase&&(this._client=new v(this.apiBase)),this._client}connectedCallback(){super.connectedCallback(),window.addEventListener("hashchange",this._fromHash),this._fromHash(),this.refresh()}disconnectedCallback(){super.disconnectedCallback(),window.removeEventListener("hashchange",this._fromHash)}_openPool(e){this._open=e,history.replaceState(null,"",e?`#${e}`:location.pathname)}get _openSummary(){return this._pools.find(e=>e.pool_id===this._open)}async _try(e){try{let t=await e();return this._error="",t}catch(t){this._error=t instanceof _?t.message:String(t);return}}async refresh(){let e=await this._try(()=>this.api.pools());e&&(this._pools=p(e),!this._open&&e.length&&this._openPool(this._pools[0].pool_id))}async _newPool(){let e=new Set(this._pools.map(r=>r.name)),t="New pool";for(let r=2;e.has(t);r++)t=`New pool ${r}`;let a=await this._try(()=>this.api.rename(crypto.randomUUID(),t));if(!a)return;this._summarize(a),this._openPool(a.pool_id),await this.updateComplete;let i=this.renderRoot.querySelector(".bar .name");i?.focus(),i?.select()}async _rename(e){let t=e.target,a=this._openSummary;if(!a||t.value.trim()===a.name)return;let i=await this._try(()=>this.api.rename(this._open,t.value));i?this._summarize(i):t.value=a.name}async _detach(){let e=await this._try(()=>this.api.detach(this._open));e&&(await this.refresh(),this._openPool(e.pool_id))}async _delete(){let e=this._deleting;this._closeDialog("#delete-dialog"),e&&(e.revision>0&&await this._try(()=>this.api.deletePool(e.pool_id))===void 0||(this._pools=this._pools.filter(t=>t.pool_id!==e.pool_id),this._open===e.pool_id&&this._openPool(this._pools[0]?.pool_id??"")))}_summarize(e){let t={pool_id:e.pool_id,name:e.name??"",count:e.slots.length,revision:e.revision,cover:e.slots[0]?.image??null};this._pools.some(i=>i.pool_id===e.pool_id)?this._pools=p(this._pools.map(i=>i.pool_id===e.pool_id?t:i)):e.revision>0&&(this._pools=p([...this._pools,t]))}_setPicture(e){this._maskPicture&&URL.revokeObjectURL(this._maskPicture.url),this._maskPicture=e?{file:e,url:URL.createObjectURL(e)}:null}_measured(e){let t=e.target;this._maskPicture&&(this._maskPicture={...this._maskPicture,measured:!0,width:t.naturalWidth,height:t.naturalHeight})}_unmeasured(){this._maskPicture&&(this._maskPicture={...this._maskPicture,measured:!0})}_pictureMisfits(){let e=this._maskPicture,t=this._maskSlot?.slot;return!!(e?.width&&t&&(e.width!==t.width||e.height!==t.height))}_closeDialog(e){this.renderRoot.querySelector(e)?.close()}async _setMask(e){this._closeDialog("#mask-dialog"),await this._try(e),await this.renderRoot.querySelector("image-pool")?.reload()}_slotTitle(e,t){return e.label||e.name||`image ${t+1}`}_renderMaskDialog(){let e=this._maskSlot,t=i=>this.api.thumbUrl(i,256),a=i=>o`<div class="overlay" style="mask-image: url('${i}');
+      -webkit-mask-image: url('${i}')"></div>`;return o`
       <dialog id="mask-dialog" aria-labelledby="mask-title"
               @close=${()=>{this._maskSlot=null,this._setPicture(null)}}>
-        ${e?i`
+        ${e?o`
           <h2 id="mask-title">Mask of “${this._slotTitle(e.slot,e.position)}” (image ${e.position+1},
             ${e.slot.width} × ${e.slot.height})</h2>
           <div class="previews">
@@ -65,23 +68,28 @@ import{a as l,b as n,c as p,d as i,e as s,f as d,g as c,i as m,j as h,k as u,l a
               </div>
               <figcaption>${e.slot.mask?"Its mask now (tinted)":"No mask yet"}</figcaption>
             </figure>
-            ${this._maskPicture?i`
+            ${this._maskPicture?o`
               <figure>
-                <div class="preview" part="mask-new"><img src=${this._maskPicture.url} alt="The chosen mask picture"></div>
-                <figcaption>${this._maskPicture.file.name}</figcaption>
+                <div class="preview" part="mask-new"><img src=${this._maskPicture.url} alt="The chosen mask picture"
+                                                          @load=${this._measured} @error=${this._unmeasured}></div>
+                <figcaption>${this._maskPicture.file.name}${this._maskPicture.width?o`,
+                  ${this._maskPicture.width} × ${this._maskPicture.height}`:s}</figcaption>
               </figure>`:s}
           </div>
           <p>Choose a picture of the image's size: its alpha (transparent = masked) or, without alpha, white = masked.</p>
-          <input id="mask-file" type="file" accept=${c} aria-label="Mask picture"
-                 @change=${o=>this._setPicture(o.target.files?.[0]??null)}>
+          ${this._pictureMisfits()?o`<p class="mask-misfit" role="alert">This picture is
+            ${this._maskPicture.width} × ${this._maskPicture.height}; the image is ${e.slot.width} ×
+            ${e.slot.height}. Choose a picture of the image's size.</p>`:s}
+          <input id="mask-file" type="file" accept=${g} aria-label="Mask picture"
+                 @change=${i=>this._setPicture(i.target.files?.[0]??null)}>
           <menu>
-            ${e.slot.mask?i`<button class="danger" @click=${()=>this._setMask(()=>this.api.clearMask(this._open,e.slot.id))}>Clear mask</button>`:s}
+            ${e.slot.mask?o`<button class="danger" @click=${()=>this._setMask(()=>this.api.clearMask(this._open,e.slot.id))}>Clear mask</button>`:s}
             <button @click=${()=>this._closeDialog("#mask-dialog")}>Cancel</button>
-            <button ?disabled=${!this._maskPicture} @click=${()=>{let o=this._maskPicture.file;this._setMask(()=>this.api.setMaskFile(this._open,e.slot.id,o))}}>Apply</button>
+            <button ?disabled=${!this._maskPicture?.measured||this._pictureMisfits()} @click=${()=>{let i=this._maskPicture.file;this._setMask(()=>this.api.setMaskFile(this._open,e.slot.id,i))}}>Apply</button>
           </menu>`:s}
-      </dialog>`}_renderDeleteDialog(){let e=this._deleting;return i`
+      </dialog>`}_renderDeleteDialog(){let e=this._deleting;return o`
       <dialog id="delete-dialog" aria-labelledby="delete-title" @close=${()=>{this._deleting=null}}>
-        ${e?i`
+        ${e?o`
           <h2 id="delete-title">Delete “${e.name||"Untitled pool"}”?</h2>
           <p>Its ${e.count} ${e.count===1?"image goes":"images go"} out of the pool, with its labels
             and masks. Images other pools hold stay; the others are removed from disk by the next
@@ -90,7 +98,7 @@ import{a as l,b as n,c as p,d as i,e as s,f as d,g as c,i as m,j as h,k as u,l a
             <button @click=${()=>this._closeDialog("#delete-dialog")}>Cancel</button>
             <button class="danger" @click=${this._delete}>Delete pool</button>
           </menu>`:s}
-      </dialog>`}render(){let e=this._openSummary;return i`
+      </dialog>`}render(){let e=this._openSummary;return o`
       <header part="header">
         <h1>Image Pool</h1>
         <span class="hint">Click to select · drag or Alt+Arrow to reorder · F2 label · M mask · Delete remove ·
@@ -98,21 +106,20 @@ import{a as l,b as n,c as p,d as i,e as s,f as d,g as c,i as m,j as h,k as u,l a
       </header>
       <aside part="pools" aria-label="Pools">
         <button @click=${this._newPool}>+ New pool</button>
-        ${this._pools.map(t=>i`
+        ${this._pools.map(t=>o`
           <button class="pool" aria-current=${t.pool_id===this._open?"true":"false"} title=${t.pool_id}
                   @click=${()=>this._openPool(t.pool_id)}>
-            ${t.cover?i`<img src=${this.api.thumbUrl(t.cover,128)} alt="">`:i`<span class="blank"></span>`}
+            ${t.cover?o`<img src=${this.api.thumbUrl(t.cover,128)} alt="">`:o`<span class="blank"></span>`}
             <span><div class="title ${t.name?"":"untitled"}">${t.name||"Untitled pool"}</div>
               <div class="meta">${t.count} ${t.count===1?"image":"images"}</div></span>
           </button>`)}
       </aside>
       <main>
-        ${this._error?g(this._error,()=>{this._error=""}):s}
-        ${this._open?i`
+        <div class="notes">${this._error?k(this._error,()=>{this._error=""}):s}</div>
+        ${this._open?o`
           <div class="bar" part="pool-bar">
             <input class="name" aria-label="Pool name" placeholder="Untitled pool" maxlength="200"
-                   .value=${e?.name??""} @change=${this._rename}
-                   @keydown=${t=>{t.key==="Enter"&&t.target.blur()}}>
+                   .value=${e?.name??""} @change=${this._rename} @keydown=${this._onNameKey}>
             <code title="The pool's id">${this._open}</code>
             <span class="spacer"></span>
             <label><input type="checkbox" .checked=${this._showMasks}
@@ -123,7 +130,7 @@ import{a as l,b as n,c as p,d as i,e as s,f as d,g as c,i as m,j as h,k as u,l a
             <button class="danger" ?disabled=${!e} @click=${()=>{this._deleting=e??null,this.updateComplete.then(()=>this.renderRoot.querySelector("#delete-dialog")?.showModal())}}>Delete…</button>
           </div>
           <image-pool api-base=${this.apiBase} pool-id=${this._open} ?show-masks=${this._showMasks} tile-size="140"
-                      @pool-change=${this._onChange} @pool-mask-request=${this._onMaskRequest}></image-pool>`:i`<p class="placeholder">No pool yet. Press <b>New pool</b>, then drop images into it.</p>`}
+                      @pool-change=${this._onChange} @pool-mask-request=${this._onMaskRequest}></image-pool>`:o`<p class="placeholder">No pool yet. Press <b>New pool</b>, then drop images into it.</p>`}
       </main>
       ${this._renderMaskDialog()}
-      ${this._renderDeleteDialog()}`}};l("image-pool-manager",r);
+      ${this._renderDeleteDialog()}`}};function p(d){let n=e=>e.name.toLocaleLowerCase();return[...d].sort((e,t)=>(!e.name!=!t.name?e.name?-1:1:n(e).localeCompare(n(t)))||e.pool_id.localeCompare(t.pool_id))}m("image-pool-manager",l);

@@ -36,13 +36,16 @@ export class ImagePoolManagerElement extends LitElement {
     header .hint { color: GrayText; font-size: 12px; }
     aside { border-right: 1px solid var(--_line); overflow-y: auto; padding: 8px; display: flex; flex-direction: column;
       gap: 4px; }
-    main { display: flex; flex-direction: column; min-height: 0; }
+    main { display: flex; flex-direction: column; min-height: 0; position: relative; }
+    .notes { position: absolute; z-index: 2; top: 52px; left: 12px; right: 12px; pointer-events: none; }
+    .notes > * { pointer-events: auto; }
+    .mask-misfit { color: var(--image-pool-danger, #c62f3a); }
     .bar { display: flex; align-items: center; gap: 8px; padding: 8px 12px; border-bottom: 1px solid var(--_line);
       flex-wrap: wrap; }
     .bar code { user-select: all; font-size: 11px; padding: 2px 6px; background: var(--_soft); border-radius: 4px;
       color: GrayText; }
-    .bar .name { font: inherit; font-weight: 600; min-width: 12em; padding: 3px 6px; color: inherit;
-      background: transparent; border: 1px solid transparent; border-radius: 6px; }
+    .bar .name { font: inherit; font-weight: 600; flex: 1 1 16em; min-width: 12em; max-width: 48em; padding: 3px 6px;
+      color: inherit; background: transparent; border: 1px solid transparent; border-radius: 6px; }
     .bar .name:hover { border-color: var(--_line); }
     .bar .spacer { flex: 1; }
     button { font: inherit; color: inherit; background: var(--_soft); border: 1px solid var(--_line);
@@ -84,8 +87,8 @@ export class ImagePoolManagerElement extends LitElement {
   private _error = "";
   /** The slot whose mask dialog is open, and where it stands in the pool. */
   private _maskSlot: { slot: Slot; position: number } | null = null;
-  /** The picture chosen in the mask dialog, previewed before it is applied. */
-  private _maskPicture: { file: File; url: string } | null = null;
+  /** The picture chosen in the mask dialog, previewed before it is applied, and its size once the preview knows it. */
+  private _maskPicture: { file: File; url: string; measured?: boolean; width?: number; height?: number } | null = null;
   private _deleting: PoolSummary | null = null;
   private _client?: PoolClient;
 
@@ -135,15 +138,23 @@ export class ImagePoolManagerElement extends LitElement {
   async refresh(): Promise<void> {
     const pools = await this._try(() => this.api.pools());
     if (!pools) return;
-    this._pools = pools;
-    if (!this._open && pools.length) this._openPool(pools[0].pool_id);
+    this._pools = byName(pools);
+    if (!this._open && pools.length) this._openPool(this._pools[0].pool_id);
   }
 
-  private _newPool(): void {
-    const id = crypto.randomUUID();
-    this._pools = [...this._pools, { pool_id: id, name: "", count: 0, revision: 0, cover: null }];
-    this._openPool(id);
-    void this.updateComplete.then(() => this.renderRoot.querySelector<HTMLInputElement>(".bar .name")?.focus());
+  /** A new pool is made on the server at once, with a name to change (so it is there after a reload). */
+  private async _newPool(): Promise<void> {
+    const taken = new Set(this._pools.map((p) => p.name));
+    let name = "New pool";
+    for (let n = 2; taken.has(name); n++) name = `New pool ${n}`;
+    const manifest = await this._try(() => this.api.rename(crypto.randomUUID(), name));
+    if (!manifest) return;
+    this._summarize(manifest);
+    this._openPool(manifest.pool_id);
+    await this.updateComplete;
+    const field = this.renderRoot.querySelector<HTMLInputElement>(".bar .name");
+    field?.focus();
+    field?.select();
   }
 
   private async _rename(e: Event): Promise<void> {
@@ -154,6 +165,19 @@ export class ImagePoolManagerElement extends LitElement {
     if (manifest) this._summarize(manifest);
     else input.value = summary.name;
   }
+
+  /** Enter keeps the name (and the focus); Escape puts the saved name back, as a label's field does. */
+  private _onNameKey = (e: KeyboardEvent): void => {
+    const input = e.target as HTMLInputElement;
+    if (e.key === "Enter") {
+      e.preventDefault();
+      void this._rename(e).then(() => input.select());
+    } else if (e.key === "Escape") {
+      e.preventDefault();
+      input.value = this._openSummary?.name ?? "";
+      input.select();
+    }
+  };
 
   private async _detach(): Promise<void> {
     const copy = await this._try(() => this.api.detach(this._open));
@@ -176,8 +200,8 @@ export class ImagePoolManagerElement extends LitElement {
     const summary = { pool_id: manifest.pool_id, name: manifest.name ?? "", count: manifest.slots.length,
                       revision: manifest.revision, cover: manifest.slots[0]?.image ?? null };
     const known = this._pools.some((p) => p.pool_id === manifest.pool_id);
-    if (known) this._pools = this._pools.map((p) => (p.pool_id === manifest.pool_id ? summary : p));
-    else if (manifest.revision > 0) this._pools = [...this._pools, summary];  // not a late answer for a deleted pool
+    if (known) this._pools = byName(this._pools.map((p) => (p.pool_id === manifest.pool_id ? summary : p)));
+    else if (manifest.revision > 0) this._pools = byName([...this._pools, summary]);  // not a late answer for a deleted pool
   }
 
   private _onChange = (e: CustomEvent<PoolChangeDetail>): void => this._summarize(e.detail.manifest);
@@ -195,6 +219,25 @@ export class ImagePoolManagerElement extends LitElement {
   private _setPicture(file: File | null): void {
     if (this._maskPicture) URL.revokeObjectURL(this._maskPicture.url);
     this._maskPicture = file ? { file, url: URL.createObjectURL(file) } : null;
+  }
+
+  /** The preview has loaded: now the dialog knows whether the picture fits the image. */
+  private _measured(e: Event): void {
+    const img = e.target as HTMLImageElement;
+    if (this._maskPicture) {
+      this._maskPicture = { ...this._maskPicture, measured: true, width: img.naturalWidth, height: img.naturalHeight };
+    }
+  }
+
+  /** A picture the browser cannot show (TIFF, say): the server judges it on Apply. */
+  private _unmeasured(): void {
+    if (this._maskPicture) this._maskPicture = { ...this._maskPicture, measured: true };
+  }
+
+  private _pictureMisfits(): boolean {
+    const picture = this._maskPicture;
+    const slot = this._maskSlot?.slot;
+    return !!(picture?.width && slot && (picture.width !== slot.width || picture.height !== slot.height));
   }
 
   private _closeDialog(selector: string): void {
@@ -232,18 +275,23 @@ export class ImagePoolManagerElement extends LitElement {
             </figure>
             ${this._maskPicture ? html`
               <figure>
-                <div class="preview" part="mask-new"><img src=${this._maskPicture.url} alt="The chosen mask picture"></div>
-                <figcaption>${this._maskPicture.file.name}</figcaption>
+                <div class="preview" part="mask-new"><img src=${this._maskPicture.url} alt="The chosen mask picture"
+                                                          @load=${this._measured} @error=${this._unmeasured}></div>
+                <figcaption>${this._maskPicture.file.name}${this._maskPicture.width ? html`,
+                  ${this._maskPicture.width} × ${this._maskPicture.height}` : nothing}</figcaption>
               </figure>` : nothing}
           </div>
           <p>Choose a picture of the image's size: its alpha (transparent = masked) or, without alpha, white = masked.</p>
+          ${this._pictureMisfits() ? html`<p class="mask-misfit" role="alert">This picture is
+            ${this._maskPicture!.width} × ${this._maskPicture!.height}; the image is ${target.slot.width} ×
+            ${target.slot.height}. Choose a picture of the image's size.</p>` : nothing}
           <input id="mask-file" type="file" accept=${ACCEPT_ATTRIBUTE} aria-label="Mask picture"
                  @change=${(e: Event) => this._setPicture((e.target as HTMLInputElement).files?.[0] ?? null)}>
           <menu>
             ${target.slot.mask ? html`<button class="danger" @click=${() => this._setMask(
               () => this.api.clearMask(this._open, target.slot.id))}>Clear mask</button>` : nothing}
             <button @click=${() => this._closeDialog("#mask-dialog")}>Cancel</button>
-            <button ?disabled=${!this._maskPicture} @click=${() => { const file = this._maskPicture!.file;
+            <button ?disabled=${!this._maskPicture?.measured || this._pictureMisfits()} @click=${() => { const file = this._maskPicture!.file;
               void this._setMask(() => this.api.setMaskFile(this._open, target.slot.id, file)); }}>Apply</button>
           </menu>` : nothing}
       </dialog>`;
@@ -284,12 +332,11 @@ export class ImagePoolManagerElement extends LitElement {
           </button>`)}
       </aside>
       <main>
-        ${this._error ? errorNote(this._error, () => { this._error = ""; }) : nothing}
+        <div class="notes">${this._error ? errorNote(this._error, () => { this._error = ""; }) : nothing}</div>
         ${this._open ? html`
           <div class="bar" part="pool-bar">
             <input class="name" aria-label="Pool name" placeholder="Untitled pool" maxlength="200"
-                   .value=${open?.name ?? ""} @change=${this._rename}
-                   @keydown=${(e: KeyboardEvent) => { if (e.key === "Enter") (e.target as HTMLInputElement).blur(); }}>
+                   .value=${open?.name ?? ""} @change=${this._rename} @keydown=${this._onNameKey}>
             <code title="The pool's id">${this._open}</code>
             <span class="spacer"></span>
             <label><input type="checkbox" .checked=${this._showMasks}
@@ -310,6 +357,13 @@ export class ImagePoolManagerElement extends LitElement {
       ${this._renderMaskDialog()}
       ${this._renderDeleteDialog()}`;
   }
+}
+
+/** Pools in the order people look for them: by name, the untitled last... then by id, so the order is stable. */
+function byName(pools: PoolSummary[]): PoolSummary[] {
+  const key = (p: PoolSummary) => p.name.toLocaleLowerCase();
+  return [...pools].sort((a, b) => (!a.name !== !b.name ? (a.name ? -1 : 1) : key(a).localeCompare(key(b)))
+    || a.pool_id.localeCompare(b.pool_id));
 }
 
 declare global {

@@ -228,7 +228,10 @@ export class ImagePoolElement extends LitElement {
       if (e instanceof PoolApiError && e.status >= 400 && e.status < 500) return undefined;
       return this._rejected(e, "add");
     }) : await this._mutate("add", send);
-    if (manifest === null) for (const { state } of batch) state.error = this._error?.message ?? "failed";
+    if (manifest === null) {  // each file's row says why: the one note for it (the pool-error event still went out)
+      for (const { state } of batch) state.error = this._error?.message ?? "failed";
+      this._error = null;
+    }
     return manifest;
   }
 
@@ -238,7 +241,7 @@ export class ImagePoolElement extends LitElement {
     const active = this.selected ?? this.manifest.active;
     return html`
       ${this._error ? errorNote(this._error.message, () => { this._error = null; }) : nothing}
-      ${this._uploads.filter((u) => u.error).map((u) => errorNote(`${u.name}: ${u.error}`,
+      ${this._uploads.filter((u) => u.error).map((u) => errorNote(u.error!.includes(u.name) ? u.error! : `${u.name}: ${u.error}`,
         () => { this._uploads = this._uploads.filter((x) => x !== u); }, "error upload-error"))}
       ${this._uploads.some((u) => !u.error) ? html`
         <div class="uploads" part="uploads" aria-live="polite">
