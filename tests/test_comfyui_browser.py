@@ -68,7 +68,7 @@ def needs_grid(page):
     """Skips where this frontend's renderer cannot host the grid: 1.27's early Nodes 2.0, where
     test_early_nodes_2_says_in_the_node_that_it_cannot_host_the_grid checks the node's notice instead."""
     if not page.hosts_grid:
-        pytest.skip("this frontend's early Nodes 2.0 mounts no DOM widget; the node says so instead (README)")
+        pytest.skip("this frontend's early Nodes 2.0 mounts no DOM widget; the node says so instead (docs/node.md)")
 
 
 def hosts_grid(page) -> bool:

@@ -2,11 +2,11 @@
 anywhere serves the page and every module it loads."""
 
 import json
+import os
 import re
 import subprocess
 import sys
 import urllib.request
-import venv
 import zipfile
 from pathlib import Path
 
@@ -91,18 +91,18 @@ def test_the_wheel_holds_the_page_and_its_modules(wheel):
 
 @pytest.mark.slow
 def test_the_installed_wheel_serves_the_page_from_any_folder(wheel, tmp_path):
-    """A new environment (the machine's packages visible, torch blocked), the wheel installed, run from a folder
-    that is not the checkout: the page and its modules come from inside the installed package."""
-    env_dir = tmp_path / "venv"
-    venv.EnvBuilder(system_site_packages=True, with_pip=True).create(env_dir)
-    python = env_dir / "bin" / "python"
-    subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--no-deps", str(wheel)], check=True,
-                   capture_output=True)
+    """The wheel installed into a folder of its own, beside whatever environment runs the tests (a venv or the
+    machine's Python: its packages serve as the dependencies), torch blocked, run from a folder that is not the
+    checkout: the page and its modules come from inside the installed package."""
+    installed = tmp_path / "installed"
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(installed),
+                    str(wheel)], check=True, capture_output=True)
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
-    where = subprocess.run([str(python), "-c", NO_TORCH + "import image_pool; print(image_pool.__file__)"],
-                           capture_output=True, text=True, cwd=elsewhere, check=True).stdout
-    assert str(env_dir) in where, f"the installed package is used, not the checkout: {where}"
-    with running_server(elsewhere / "store", python=str(python), python_prefix=NO_TORCH, cwd=elsewhere,
-                        pythonpath=None) as (url, _, _):
+    where = subprocess.run([sys.executable, "-c", NO_TORCH + "import image_pool; print(image_pool.__file__)"],
+                           capture_output=True, text=True, cwd=elsewhere, check=True,
+                           env={**os.environ, "PYTHONPATH": str(installed)}).stdout
+    assert where.startswith(str(installed)), f"the installed package is used, not the checkout: {where}"
+    with running_server(elsewhere / "store", python_prefix=NO_TORCH, cwd=elsewhere,
+                        pythonpath=str(installed)) as (url, _, _):
         page_and_modules(url)
