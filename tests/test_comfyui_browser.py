@@ -149,6 +149,22 @@ def test_a_new_node_shows_a_usable_grid_and_a_click_selects(page, comfy):
 
 
 @pytest.mark.usefixtures("needs_grid")
+def test_in_nodes_2_the_grid_follows_the_index_row_with_no_empty_band(page, comfy):
+    if page.renderer != "vue":
+        pytest.skip("the classic canvas draws its widgets on the canvas")
+    add_pool_node(page, comfy, [imagegen.png(seed=1)])
+    gap = page.evaluate("""() => {
+        const grid = document.querySelector("image-pool");
+        const node = grid.closest("[data-node-id]");
+        const grid_top = grid.getBoundingClientRect().top;
+        const labels = [...node.querySelectorAll("*")].filter((e) => e.childElementCount === 0
+            && e.textContent.trim() === "index" && e.getBoundingClientRect().bottom <= grid_top);
+        return grid_top - Math.max(...labels.map((e) => e.getBoundingClientRect().bottom));
+    }""")
+    assert 0 <= gap < 24, f"{gap}px between the index row and the grid: the hidden widgets take no row"
+
+
+@pytest.mark.usefixtures("needs_grid")
 def test_paste_drop_and_add_images(page, comfy):
     pool_id, pools = add_pool_node(page, comfy, [imagegen.png(seed=1)])
     page.evaluate("""(data) => {

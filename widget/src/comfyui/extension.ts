@@ -150,7 +150,10 @@ function setUp(node: PoolNode): void {
     // Still saved in the workflow and sent in the prompt, never drawn: `hidden` for the canvas, `options.hidden`
     // for Nodes 2.0 and the properties panel, the type and size for older frontends.
     w.hidden = true;
-    w.options = { ...(w.options ?? {}), hidden: true };
+    // In place: Nodes 2.0 in 1.49 keeps its own reference to the widget's options, and an empty row for a widget
+    // whose options it still sees as visible.
+    if (w.options) w.options.hidden = true;
+    else w.options = { hidden: true };
     w.type = "hidden";
     w.computeSize = () => [0, -4];
   }
