@@ -244,7 +244,6 @@ def editor_copy_name(page, slot_id: str) -> str:
 
 def open_editor_on(page, index, how):
     """Open ComfyUI's MaskEditor on a tile the way a user does, and wait until it has loaded the slot's picture."""
-    page.evaluate("() => performance.clearResourceTimings()")  # the page's own assets have filled the buffer
     if how == "brush":  # the brush button opens the editor without selecting the tile
         tile(page, index).hover()
         tile(page, index).locator(".tile-button.mask").click()
@@ -259,10 +258,14 @@ def open_editor_on(page, index, how):
             options.find((o) => o?.content === "Edit mask of the selected image").callback();
         }""")
     expect(editor_button(page, "save")).to_be_visible(timeout=DEADLINE_MS)
-    # The editor shows first and loads its layers after; a stroke before that is lost. It has loaded them when it
-    # has fetched the picture's channels and the page has drawn twice since.
-    page.wait_for_function("""() => performance.getEntriesByType("resource").some(
-        (e) => /[?&]channel=/.test(e.name) && e.responseEnd > 0)""", timeout=DEADLINE_MS)
+    # The editor shows first and loads its layers after; a stroke before that is lost. It has loaded the picture
+    # when one of its canvases shows it (the test pictures are opaque), and the page has drawn twice since.
+    page.wait_for_function("""() => [...document.querySelectorAll("canvas")].some((c) => {
+        const box = c.getBoundingClientRect();
+        if (c === app.canvas?.canvas || c.closest("image-pool") || !c.width || box.width < 50) return false;
+        const context = c.getContext("2d", { willReadFrequently: true });
+        return !!context && context.getImageData(c.width >> 1, c.height >> 1, 1, 1).data[3] > 0;
+    })""", timeout=DEADLINE_MS)
     page.evaluate("() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))")
     return editor_canvas(page)
 
@@ -350,9 +353,8 @@ def test_the_editor_opens_on_the_slots_current_mask(page, comfy):
     page.evaluate("() => document.querySelector('image-pool').reload()")
     expect(tile(page, 1).locator(".mask-dot")).to_be_visible(timeout=DEADLINE_MS)
     open_editor_on(page, 1, "double-click")
-    name = editor_copy_name(page, pools.load(pool_id).slots[1].id)
-    page.wait_for_function("""(name) => performance.getEntriesByType("resource").some(
-        (e) => e.name.includes(encodeURIComponent(name)))""", arg=name, timeout=DEADLINE_MS)
+    name = editor_copy_name(page, pools.load(pool_id).slots[1].id)  # the picture the editor was given
+    assert page.evaluate("() => __poolNode.images?.[0]?.filename") == name
     copy = np.asarray(Image.open(next((comfy.input_dir / "grid_pool" / "cache").rglob(name))))
     assert copy.shape[2] == 4 and np.array_equal(copy[..., 3] < 128, stored > 127), "the copy carries the mask"
     cancel_editor(page)
