@@ -9,6 +9,7 @@ import uuid
 from pathlib import Path
 
 import numpy as np
+from PIL import Image
 import pytest
 
 from image_pool.cli import main
@@ -307,3 +308,19 @@ def test_manage_py_in_a_custom_nodes_clone_manages_comfyuis_own_pools(tmp_path):
     (pool_id,) = Pools(comfyui / "input" / "grid_pool").pool_ids()
     assert Pools(comfyui / "input" / "grid_pool").load(pool_id).name == "Cats"
     assert "Cats" in run("list").stdout
+
+
+def test_add_takes_a_folder_in_name_order_and_says_what_it_skipped(root, tmp_path, capsys):
+    folder = tmp_path / "dataset"
+    (folder / "b").mkdir(parents=True)
+    for name in ("a/2.png", "a/10.jpg", "b/1.png", "0.webp"):
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        kind = {"png": "PNG", "jpg": "JPEG", "webp": "WEBP"}[name.rsplit(".", 1)[1]]
+        picture = Image.fromarray(imagegen.noise(24, 32, 3, seed=len(name)), "RGB")
+        (folder / name).write_bytes(imagegen.encode(picture, kind))
+    (folder / "notes.txt").write_text("not a picture")
+    (folder / "b" / "meta.json").write_text("{}")
+    assert cli("add", "Dataset", str(folder), root=root) == 0
+    assert "skipped 2 file(s)" in capsys.readouterr().err
+    (pool_id,) = Pools(root).pool_ids()
+    assert [s.name for s in Pools(root).load(pool_id).slots] == ["0.webp", "10.jpg", "2.png", "1.png"]

@@ -37,6 +37,22 @@ def max_manifest_bytes(max_slots: int) -> int:
     return MANIFEST_HEAD_BYTES + 4 * MAX_POOL_NAME + max_slots * (SLOT_FIXED_BYTES + 4 * (MAX_LABEL + MAX_NAME))
 
 
+def max_archive_bytes(pools: Pools) -> int:
+    """The largest archive import reads: its manifest, and every object a pool at the caps can reference, each with a
+    tar header and padding."""
+    objects = 2 * pools.max_slots
+    return max_manifest_bytes(pools.max_slots) + objects * (pools.objects.limits.max_bytes + 1024) + 10240
+
+
+def archive_file_name(manifest: Manifest) -> tuple[str, str]:
+    """What an exported archive is called as a download: the pool's name (else its id), as plain ASCII and as
+    UTF-8 for the header's filename*."""
+    from urllib.parse import quote
+    stem = "".join(c if c.isalnum() or c in " -_.()" else "_" for c in manifest.name).strip(" .") or manifest.pool_id
+    ascii_stem = stem.encode("ascii", "replace").decode().replace("?", "_")
+    return f"{ascii_stem}.imagepool.tar", quote(f"{stem}.imagepool.tar")
+
+
 def export_pool(pools: Pools, pool_id: str, out: Path, progress: bool | None = False) -> int:
     """Write the pool's manifest and objects; every object is re-hashed as it is written, and a damaged one
     stops the export (the partial archive is removed), since the archive would be refused by import."""

@@ -78,8 +78,33 @@ def cmd_show(args) -> int:
     return 0
 
 
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff", ".gif")
+
+
+def expand_folders(paths: list[str]) -> tuple[list[str], int]:
+    """Files as given, and for a folder every image file in it and its subfolders, in name order; how many other
+    files the folders held (skipped)."""
+    files, skipped = [], 0
+    for path in paths:
+        if not Path(path).is_dir():
+            files.append(path)
+            continue
+        for found in sorted((p for p in Path(path).rglob("*") if p.is_file()), key=lambda p: p.relative_to(path).parts):
+            if found.suffix.lower() in IMAGE_SUFFIXES:
+                files.append(str(found))
+            else:
+                skipped += 1
+    return files, skipped
+
+
 def cmd_add(args) -> int:
     pools = _pools(args)
+    args.files, skipped = expand_folders(args.files)
+    if skipped:
+        print(f"skipped {skipped} file(s) that are not PNG, JPEG, WebP, BMP, TIFF or GIF", file=sys.stderr)
+    if not args.files:
+        print("error: no image file to add", file=sys.stderr)
+        return 1
     def bar(files):
         return tqdm(files, desc="add", unit="file", disable=None if len(files) > 1 and _progress(args) else True)
     pool_id = resolve(pools, args.pool, make=True)
@@ -189,7 +214,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help=json_help + " (the pool's manifest)")
     p = command("add", cmd_add, "add image files to a pool (made if new) as new slots")
     p.add_argument("pool", help=pool_help + "; a name no pool has, or a new UUID, makes a new pool")
-    p.add_argument("files", nargs="+", help="image files (PNG, JPEG, WebP, BMP, TIFF, GIF), added in this order")
+    p.add_argument("files", nargs="+", help="image files (PNG, JPEG, WebP, BMP, TIFF, GIF), added in this order; a "
+                                            "folder adds the images in it and its subfolders, in name order")
     p.add_argument("--label", default="", help="label for every added slot")
     p = command("name", cmd_name, "name a pool (made if new); an empty name removes it")
     p.add_argument("pool", help=pool_help)

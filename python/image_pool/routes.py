@@ -34,7 +34,7 @@ from .http_json import BODY_IDLE_TIMEOUT, json_errors, manifest_response, read_j
 from .input_files import open_input_file
 from .manifest import MAX_LABEL, clean_text
 from .pools import Pools, unknown_pool
-from .uploads import Upload, read_upload
+from .uploads import Upload, read_archive_upload, read_upload
 
 PREFIX = "/grid_pool"
 IMMUTABLE = "public, max-age=31536000, immutable"
@@ -66,6 +66,7 @@ class PoolApi:
             ("POST", "/reorder", self.reorder), ("POST", "/detach", self.detach),
             ("POST", "/rename", self.rename), ("POST", "/delete", self.delete),
             ("POST", "/editor_image", self.editor_image),
+            ("GET", "/export", self.export), ("POST", "/import", self.import_archive),
             # any text, line breaks included, reaches the handler, which validates it (a JSON 400, not a 404)
             ("GET", r"/thumb/{key:[\s\S]*}", self.thumb), ("GET", r"/object/{key:[\s\S]*}", self.object),
         ):
@@ -258,6 +259,47 @@ class PoolApi:
         except ValueError:
             raise NoInputFolder("the store is not inside the input folder, so the mask editor cannot open it") from None
         return web.json_response({"filename": relative.name, "subfolder": relative.parent.as_posix(), "type": "input"})
+
+    # ----- archives (the CLI's export and import) ----------------------------------------------------------------
+
+    async def export(self, request: web.Request) -> web.StreamResponse:
+        """The pool's archive, as `export` writes it, as a download named after the pool."""
+        from .archive import archive_file_name, export_pool
+        pools = self.pools
+        pool_id = ids.pool_id(request.query.get("pool_id"))
+        if not pools.exists(pool_id):
+            raise unknown_pool(pool_id)
+        pools.objects.tmp_dir.mkdir(parents=True, exist_ok=True)
+        path = pools.objects.tmp_dir / f"export-{pool_id}-{os.getpid()}-{id(request)}.tar"
+        try:
+            await self._write(export_pool, pools, pool_id, path)
+            manifest = await self._read(pools.load, pool_id)
+            ascii_name, utf8_name = archive_file_name(manifest)
+            headers = {"Content-Disposition": f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{utf8_name}",
+                       "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
+            with await self._read(open, path, "rb") as f:
+                response = web.StreamResponse(headers={**headers, "Content-Type": "application/x-tar"})
+                response.content_length = os.fstat(f.fileno()).st_size
+                await response.prepare(request)
+                while chunk := await self._read(f.read, FILE_CHUNK):
+                    await response.write(chunk)
+                await response.write_eof()
+            return response
+        finally:
+            path.unlink(missing_ok=True)
+
+    async def import_archive(self, request: web.Request) -> web.Response:
+        """multipart `archive` (and `new_id`: true to keep both when the pool is here): the imported pool's manifest.
+        The archive is received into a temporary file, under the archive's caps, before it is read."""
+        from .archive import import_pool
+        pools = self.pools
+        upload = await read_archive_upload(request, pools, self.client_timeout)
+        try:
+            new_id = upload.fields.get("new_id", "").strip().lower() in ("1", "true", "yes", "on")
+            result = await self._write(import_pool, pools, upload.path, new_id)
+        finally:
+            upload.abort()
+        return manifest_response(result.manifest, objects_added=result.objects_added)
 
     # ----- files -------------------------------------------------------------------------------------------
 

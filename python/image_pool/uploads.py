@@ -6,12 +6,14 @@ stops sending is dropped.
 """
 
 import asyncio
+import secrets
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from aiohttp import BodyPartReader, web
 
 from .decoding import DECODES, LARGE_PIXELS, return_freed_memory
-from .errors import BadRequest
+from .errors import BadRequest, TooLarge
 from .http_json import BODY_IDLE_TIMEOUT, within
 from .manifest import clean_name
 from .store import Ingest, ObjectStore
@@ -71,6 +73,54 @@ async def read_upload(request: web.Request, store: ObjectStore, idle: float = BO
             info = await loop.run_in_executor(DECODES, ingest.prepare)
             if info.width * info.height > LARGE_PIXELS:
                 await loop.run_in_executor(DECODES, return_freed_memory)
+        return upload
+    except BaseException:
+        upload.abort()
+        raise
+
+
+@dataclass
+class ArchiveUpload:
+    path: Path
+    fields: dict[str, str] = field(default_factory=dict)
+
+    def abort(self) -> None:
+        self.path.unlink(missing_ok=True)
+
+
+async def read_archive_upload(request: web.Request, pools, idle: float = BODY_IDLE_TIMEOUT) -> ArchiveUpload:
+    """A multipart body with one `archive` file part, received into a temporary file of the store (nothing else
+    is touched), refused as soon as it passes the largest archive a pool at the caps makes."""
+    from .archive import max_archive_bytes
+    if not request.content_type.startswith("multipart/"):
+        raise BadRequest("send the archive as multipart/form-data, in the 'archive' field")
+    cap = max_archive_bytes(pools)
+    pools.objects.tmp_dir.mkdir(parents=True, exist_ok=True)
+    upload = ArchiveUpload(pools.objects.tmp_dir / f"import-{secrets.token_hex(12)}.tar")
+    try:
+        reader = await request.multipart()
+        archives = text_fields = 0
+        while (part := await within(reader.next(), idle)) is not None:
+            if not isinstance(part, BodyPartReader):
+                raise BadRequest("nested multipart bodies are not accepted")
+            if part.name == "archive":
+                archives += 1
+                if archives > 1:
+                    raise BadRequest("send one archive per request")
+                size = 0
+                with open(upload.path, "xb") as out:
+                    while chunk := await within(part.read_chunk(CHUNK), idle):
+                        size += len(chunk)
+                        if size > cap:
+                            raise TooLarge(f"the archive is over {cap:,} bytes, more than a pool at every cap makes")
+                        out.write(chunk)
+            else:
+                text_fields += 1
+                if text_fields > MAX_FIELDS:
+                    raise BadRequest(f"at most {MAX_FIELDS} text fields per request")
+                upload.fields[part.name or ""] = await _read_field(part, idle)
+        if not archives:
+            raise BadRequest("no archive in the request (send it as the 'archive' field)")
         return upload
     except BaseException:
         upload.abort()
