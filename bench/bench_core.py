@@ -21,7 +21,8 @@ sys.path[:0] = [str(PROJECT / "python"), str(PROJECT)]
 
 from bench.timing import Table, cpu, fmt_time, interleaved, spread, wall  # noqa: E402
 from image_pool import node  # noqa: E402
-from image_pool.atomic import write_atomic  # noqa: E402
+from image_pool.atomic import write_atomic_each  # noqa: E402
+from image_pool.parsed_manifests import generation_mtime, parsed  # noqa: E402
 from image_pool.pools import Pools  # noqa: E402
 from image_pool.store import StoredObject  # noqa: E402
 
@@ -74,9 +75,8 @@ def bench_file(table: Table, label: str, path: Path, pools: Pools, core: HostLoa
         table.value(f"{label}: execute cold", f"{fmt_time(interleaved(run, run, 1, setup=clear).ours[0])} "
                     "(no LoadImage to compare with)")
     else:
-        def forget_parsed():  # as after a change: neither the parsed manifest nor the fingerprint is remembered
-            node.pools_for().forget_parsed()
-            node.forget_fingerprints()
+        def forget_parsed():  # as after another process's change: the parsed manifest is not remembered
+            parsed.clear()
         fingerprint = interleaved(lambda: node.fingerprint(-1, pool_id, ""), lambda: core.is_changed(path),
                                   setup=forget_parsed, pairs=pairs)
         if is_changed_target:
@@ -132,7 +132,8 @@ def changed_elsewhere(pools: Pools, pool_id: str) -> None:
     data = json.loads(path.read_bytes())
     changed_elsewhere.n += 1
     data["slots"][changed_elsewhere.n % len(data["slots"])]["label"] = f"changed {changed_elsewhere.n}"
-    write_atomic(path, json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode())
+    write_atomic_each([path], json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode(),
+                      mtime_ns=generation_mtime(path.stat().st_mtime_ns))
 
 
 changed_elsewhere.n = 0

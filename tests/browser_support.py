@@ -62,3 +62,41 @@ def new_pool_id() -> str:
 def artifact(name: str) -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS / name
+
+
+# A drop of folders as the browser hands it over (DataTransferItem.webkitGetAsEntry), built in the page from
+# [path, base64, type] triples: a synthetic DragEvent cannot carry real directory entries.
+FAKE_FOLDER_DROP = """(specs) => {
+    const root = new Map();
+    for (const [path, data, type] of specs) {
+        const parts = path.split("/");
+        let folder = root;
+        for (const part of parts.slice(0, -1)) {
+            if (!folder.has(part)) folder.set(part, new Map());
+            folder = folder.get(part);
+        }
+        const bytes = Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
+        folder.set(parts.at(-1), new File([bytes], parts.at(-1), { type }));
+    }
+    const entry = (name, node, path) => node instanceof File
+        ? { isFile: true, isDirectory: false, name, fullPath: path, file: (ok) => ok(node) }
+        : { isFile: false, isDirectory: true, name, fullPath: path, createReader() {
+              const list = [...node].map(([n, child]) => entry(n, child, `${path}/${n}`));
+              let given = false;
+              return { readEntries(ok) { ok(given ? [] : (given = true, list)); } };
+          } };
+    const top = [...root].map(([name, child]) => entry(name, child, `/${name}`));
+    return { items: top.map((e) => ({ kind: "file", webkitGetAsEntry: () => e })), files: [], types: ["Files"] };
+}"""
+
+
+def folder_drop_specs(images: int, others: list[tuple[str, str]]):
+    """`images` PNGs spread over two subfolders of "set", and other files: [path, base64, type]; and the image names
+    in the order a drop must add them."""
+    import base64
+
+    from . import imagegen
+    specs = [[f"set/{'a' if i % 2 else 'b'}/img{i:02}.png", base64.b64encode(imagegen.png(seed=i)).decode(),
+              "image/png"] for i in range(images)]
+    specs += [[path, base64.b64encode(b"not a picture").decode(), kind] for path, kind in others]
+    return specs, [path.rsplit("/", 1)[1] for path, _, kind in sorted(specs) if kind == "image/png"]

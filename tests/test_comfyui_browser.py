@@ -16,7 +16,7 @@ from image_pool import ids
 from image_pool.pools import Pools
 
 from . import imagegen
-from .browser_support import artifact, browser  # noqa: F401 (fixture)
+from .browser_support import FAKE_FOLDER_DROP, artifact, browser, folder_drop_specs  # noqa: F401 (fixture)
 from .comfyui_support import PROJECT, running_comfyui
 
 pytestmark = [pytest.mark.comfyui, pytest.mark.browser]
@@ -375,6 +375,81 @@ def test_a_save_that_names_no_slot_is_an_error_toast(page, comfy):
     page.wait_for_function("() => __toasts.some((t) => t.severity === 'error' && /not stored/.test(t.detail))",
                            timeout=DEADLINE_MS)
     assert pools.load(pool_id).slots[0].mask is None
+
+
+def node_menu(page, content: str) -> None:
+    page.evaluate("""(content) => {
+        const options = [];
+        __poolNode.getExtraMenuOptions(app.canvas, options);
+        options.find((o) => o?.content === content).callback();
+    }""", content)
+
+
+@pytest.mark.usefixtures("needs_grid")
+def test_a_workflow_whose_pool_is_not_here_names_it_and_imports_it_back_in_place(page, comfy, tmp_path):
+    pool_id, pools = add_pool_node(page, comfy, [imagegen.png(60, 80, seed=s) for s in range(2)])
+    stored = np.zeros((60, 80), np.uint8)
+    stored[5:25, 10:40] = 255
+    pools.set_mask(pool_id, pools.load(pool_id).slots[1].id, stored)
+    pools.set_name(pool_id, "Trip")
+    page.evaluate("() => document.querySelector('image-pool').reload()")
+    expect(tile(page, 1).locator(".mask-dot")).to_be_visible(timeout=DEADLINE_MS)
+    before = pools.load(pool_id)
+    with page.expect_download() as download:
+        node_menu(page, "Export pool")
+    archive = tmp_path / "trip.tar"
+    download.value.save_as(archive)
+    assert "Trip" in download.value.suggested_filename
+    saved = page.evaluate("() => JSON.stringify(app.graph.serialize())")
+
+    pools.delete(pool_id)  # the workflow travels to a ComfyUI that does not have its pool
+    page.evaluate("""async (saved) => {
+        app.graph.clear();
+        await app.loadGraphData(JSON.parse(saved));
+        window.__poolNode = app.graph._nodes.find((n) => n.type === 'ImagePoolGrid');
+    }""", saved)
+    notice = page.locator("image-pool [part=missing-pool]")
+    expect(notice).to_contain_text("“Trip” (2 images)", timeout=DEADLINE_MS)
+    expect(notice).to_contain_text("not in this store")
+    with page.expect_file_chooser() as chooser:
+        notice.get_by_role("button", name="Import…").click()
+    chooser.value.set_files(str(archive))
+    expect(tiles(page)).to_have_count(2, timeout=DEADLINE_MS)
+    expect(notice).to_have_count(0)
+    assert node_widget(page, "pool_id") == pool_id, "filled in place: the same pool, no rewiring"
+    after = pools.load(pool_id)
+    assert (after.name, after.slots, after.active) == (before.name, before.slots, before.active)
+    history = comfy.history_ids()
+    page.evaluate("() => app.queuePrompt(0, 1)")
+    assert comfy.wait_for_new_history(history)["status"]["status_str"] == "success"
+
+
+@pytest.mark.usefixtures("needs_grid")
+def test_an_archive_or_a_folder_dropped_on_the_node(page, comfy, tmp_path):
+    source = Pools(tmp_path / "elsewhere")
+    other = ids.new_pool_id()
+    source.add(other, [imagegen.png(seed=60)])
+    source.set_name(other, "From elsewhere")
+    from image_pool.archive import export_pool
+    archive = tmp_path / "elsewhere.tar"
+    export_pool(source, other, archive)
+
+    pool_id, pools = add_pool_node(page, comfy, [imagegen.png(seed=61)])
+    specs, expected = folder_drop_specs(5, [("set/readme.txt", "text/plain")])
+    page.evaluate(f"""(specs) => {{
+        const transfer = ({FAKE_FOLDER_DROP})(specs);
+        __poolNode.onDragDrop({{ dataTransfer: transfer }});
+    }}""", specs)
+    expect(tiles(page)).to_have_count(6, timeout=DEADLINE_MS)
+    assert [s.name for s in pools.load(pool_id).slots][1:] == expected
+
+    page.evaluate("""(data) => {
+        const file = new File([Uint8Array.from(atob(data), (c) => c.charCodeAt(0))], "elsewhere.tar",
+                              { type: "application/x-tar" });
+        __poolNode.onDragDrop({ dataTransfer: { items: [], files: [file], types: ["Files"] } });
+    }""", b64(archive.read_bytes()))
+    expect(tiles(page)).to_have_count(1, timeout=DEADLINE_MS)
+    assert node_widget(page, "pool_id") == other and pools.load(other).name == "From elsewhere"
 
 
 @pytest.mark.usefixtures("needs_grid")

@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from . import imagegen
-from .browser_support import browser, new_pool_id, page, store  # noqa: F401 (fixtures)
+from .browser_support import FAKE_FOLDER_DROP, browser, folder_drop_specs, new_pool_id, page, store  # noqa: F401
 
 pytestmark = pytest.mark.browser
 
@@ -194,3 +194,24 @@ def test_keyboard_focus_does_not_look_like_the_selection(page, named):
     _, _, selected_shadow, selected_border = selected.evaluate(look)
     assert focus_outline == "dashed" and focus_shadow == "none"
     assert selected_shadow != "none" and focus_outline_color not in selected_shadow
+
+
+def test_a_dropped_folder_adds_its_images_in_name_order_and_says_what_it_skipped(page, store):
+    url, pools = store
+    pool_id = new_pool_id()
+    pools.set_name(pool_id, "Folder drop")
+    open_manager(page, url, pool_id, 0)
+    specs, expected = folder_drop_specs(40, [("set/readme.txt", "text/plain"), ("set/a/meta.json", "application/json"),
+                                             ("set/b/logo.svg", "image/svg+xml")])
+    page.locator("image-pool-grid .scroller").evaluate(f"""(scroller, specs) => {{
+        const transfer = ({FAKE_FOLDER_DROP})(specs);
+        const drop = new DragEvent("drop", {{ bubbles: true, cancelable: true }});
+        Object.defineProperty(drop, "dataTransfer", {{ value: transfer }});
+        scroller.dispatchEvent(drop);
+    }}""", specs)
+    page.locator("image-pool").evaluate("""(pool) => new Promise((done) => {
+        const check = () => (pool.manifest.slots.length === 40 ? done() : setTimeout(check, 50));
+        check();
+    })""")
+    assert [s.name for s in pools.load(pool_id).slots] == expected  # the grid shows only the tiles in view
+    expect(page.locator("image-pool .error-note")).to_contain_text("3 files of the folder skipped")

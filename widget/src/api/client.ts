@@ -129,6 +129,19 @@ export class PoolClient {
     });
   }
 
+  /** The pool's archive (GET /export): a download, named after the pool. */
+  exportUrl(poolId: string): string {
+    return this.url(`export?pool_id=${encodeURIComponent(poolId)}`);
+  }
+
+  /** Import a pool's archive; with `newId`, as a new pool when that pool is here already. */
+  importArchive(archive: Blob, newId = false): Promise<Manifest> {
+    const form = new FormData();
+    if (newId) form.append("new_id", "true");
+    form.append("archive", archive, "pool.tar");
+    return this.request<Manifest>("import", { method: "POST", body: form });
+  }
+
   addInputFile(poolId: string, inputFile: string, subfolder = ""): Promise<Manifest> {
     return this.post("add", { pool_id: poolId, input_file: inputFile, subfolder });
   }

@@ -6,6 +6,8 @@
  */
 
 import { ACCEPT_ATTRIBUTE } from "../api/accepted.js";
+import { droppedFiles, entriesOf } from "../api/dropped-files.js";
+import type { Manifest } from "../api/types.js";
 import "../pool/define.js";
 import type { ImagePoolElement, PoolErrorDetail } from "../pool/image-pool.js";
 import * as frontend from "./frontend.js";
@@ -77,10 +79,66 @@ function setPool(node: PoolNode, poolId: string): void {
   if (state) state.element.poolId = poolId;
 }
 
-async function addFiles(node: PoolNode, files: File[]): Promise<void> {
+async function addFiles(node: PoolNode, files: File[], skipped = 0): Promise<void> {
   const state = states.get(node);
-  if (!state || !files.length) return;
-  await state.element.addFiles(files);  // it refuses what is not an image with a pool-error event: a toast
+  if (!state || !(files.length || skipped)) return;
+  const archives = files.filter(isArchive);
+  if (archives.length) await importArchive(node, archives[0]);
+  const images = files.filter((f) => !isArchive(f));
+  if (images.length || skipped) await state.element.addFiles(images, skipped);  // refusals: a pool-error event, a toast
+}
+
+const SAVED_POOL = "image_pool_saved";  // node.properties: the pool's name and count, saved with the workflow
+
+function isArchive(file: File): boolean {
+  return /\.tar$/i.test(file.name);
+}
+
+/** Remember, in the workflow, what the node's pool holds; say so in the node when the pool is not in this store. */
+function rememberPool(node: PoolNode, manifest: Manifest): void {
+  const state = states.get(node);
+  if (!state) return;
+  node.properties ??= {};
+  const saved = node.properties[SAVED_POOL] as { name: string; count: number } | undefined;
+  if (manifest.revision > 0) {
+    node.properties[SAVED_POOL] = { name: manifest.name ?? "", count: manifest.slots.length };
+    state.element.missingPool = null;
+  } else {
+    state.element.missingPool = saved?.count ? saved : null;
+  }
+}
+
+async function importArchive(node: PoolNode, archive: File): Promise<void> {
+  const state = states.get(node);
+  if (!state) return;
+  const wanted = widget(node, "pool_id").value;
+  try {
+    const imported = await state.element.importArchive(archive);
+    widget(node, "pool_id").value = imported.pool_id;
+    markModified(node);
+    toast("success", imported.pool_id === wanted ? "The pool is back in this node." :
+      `Imported “${imported.name || "Untitled pool"}” into this node.`);
+  } catch {
+    // <image-pool> reports the failure as a pool-error event, shown as a toast
+  }
+}
+
+function chooseFile(accept: string, multiple: boolean, then: (files: File[]) => void): void {
+  const input = document.createElement("input");
+  input.type = "file";
+  input.multiple = multiple;
+  input.accept = accept;
+  input.onchange = () => then(Array.from(input.files ?? []));
+  input.click();
+}
+
+function exportPool(node: PoolNode): void {
+  const state = states.get(node);
+  if (!state) return;
+  const link = document.createElement("a");
+  link.href = state.element.exportUrl;
+  link.download = "";
+  link.click();
 }
 
 /** The node holds no picture again, so core neither previews it nor offers its own image entries for this node. */
@@ -189,7 +247,13 @@ function setUp(node: PoolNode): void {
     widget(node, "slot_id").value = slot;  // this node's own selection, frozen into the prompt at queue time
     markModified(node);
   });
-  element.addEventListener("pool-change", () => syncSelection(node));
+  element.addEventListener("pool-change", (e: Event) => {
+    rememberPool(node, (e as CustomEvent<{ manifest: Manifest }>).detail.manifest);
+    syncSelection(node);
+  });
+  element.addEventListener("pool-import-request", () => {
+    chooseFile(".tar,application/x-tar", false, (files) => { if (files[0]) void importArchive(node, files[0]); });
+  });
   element.addEventListener("pool-mask-request", (e: Event) => {
     void openMaskEditor(node, (e as CustomEvent<{ slot: string }>).detail.slot);
   });
@@ -199,9 +263,9 @@ function setUp(node: PoolNode): void {
 
   node.onDragOver = (e: DragEvent) => !!e?.dataTransfer && Array.from(e.dataTransfer.items).some((i) => i.kind === "file");
   node.onDragDrop = (e: DragEvent) => {
-    const files = Array.from(e?.dataTransfer?.files ?? []);
-    if (!files.length) return false;
-    void addFiles(node, files);
+    const dropped = entriesOf(e?.dataTransfer);  // now: the browser forgets a drop's entries once it is handled
+    if (!dropped.files.length && !dropped.entries.length) return false;
+    void droppedFiles(dropped).then(({ files, skipped }) => addFiles(node, files, skipped));
     return true;
   };
   // The DOM widget is this node's view: no canvas image preview.
@@ -287,14 +351,14 @@ app.registerExtension({
         },
         {
           content: "Add images…",
-          callback: () => {
-            const input = document.createElement("input");
-            input.type = "file";
-            input.multiple = true;
-            input.accept = ACCEPT_ATTRIBUTE;
-            input.onchange = () => void addFiles(node, Array.from(input.files ?? []));
-            input.click();
-          },
+          callback: () => chooseFile(ACCEPT_ATTRIBUTE, true, (files) => void addFiles(node, files)),
+        },
+        { content: "Export pool", callback: () => exportPool(node) },
+        {
+          content: "Import pool…",
+          callback: () => chooseFile(".tar,application/x-tar", false, (files) => {
+            if (files[0]) void importArchive(node, files[0]);
+          }),
         },
         null,
       );

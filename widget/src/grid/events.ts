@@ -5,7 +5,8 @@ export interface PoolLabelDetail { slot: string; label: string }
 export interface PoolRemoveDetail { slot: string; index: number }
 export interface PoolReorderDetail { order: string[]; slot: string; from: number; to: number }
 export interface PoolMaskRequestDetail { slot: string; index: number }
-export interface PoolFilesDetail { files: File[]; source: "drop" | "paste" | "button" }
+/** `skipped`: files inside dropped folders that are not accepted images (they are not in `files`). */
+export interface PoolFilesDetail { files: File[]; source: "drop" | "paste" | "button"; skipped?: number }
 
 export interface PoolGridEventMap {
   "pool-select": CustomEvent<PoolSelectDetail>;

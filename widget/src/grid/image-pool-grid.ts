@@ -10,6 +10,7 @@ import { styleMap } from "lit/directives/style-map.js";
 
 import { states } from "../define.js";
 import { ACCEPT_ATTRIBUTE } from "../api/accepted.js";
+import { droppedFiles, entriesOf } from "../api/dropped-files.js";
 import type { Slot } from "../api/types.js";
 import { moved, poolEvent } from "./events.js";
 import { brushIcon, closeIcon, uploadIcon } from "./icons.js";
@@ -423,11 +424,13 @@ export class ImagePoolGridElement extends LitElement {
       return;
     }
     this._fileOver = false;
-    const files = Array.from(e.dataTransfer?.files ?? []);
-    if (!files.length || this.readonly) return;
+    const dropped = entriesOf(e.dataTransfer);  // now: the browser forgets them once this handler returns
+    if ((!dropped.files.length && !dropped.entries.length) || this.readonly) return;
     e.preventDefault();
     e.stopPropagation();  // consumed: a page-level drop handler (ComfyUI's loads workflows) must not see it
-    this.dispatchEvent(poolEvent("pool-files", { files, source: "drop" }));
+    void droppedFiles(dropped).then(({ files, skipped }) => {
+      if (files.length || skipped) this.dispatchEvent(poolEvent("pool-files", { files, source: "drop", skipped }));
+    });
   };
 
   private _onPaste = (e: ClipboardEvent): void => {

@@ -19,6 +19,8 @@ import { uploadBatches } from "./upload-batches.js";
 
 export interface PoolErrorDetail { status: number; code: string; message: string; action: string }
 export interface PoolChangeDetail { manifest: Manifest }
+/** A pool a saved workflow names that this store does not have: what the workflow says of it. */
+export interface MissingPool { name: string; count: number }
 
 interface UploadState { id: number; name: string; loaded: number; total: number; error?: string }
 interface PendingUpload { file: File; name: string; state: UploadState }
@@ -33,6 +35,9 @@ export class ImagePoolElement extends LitElement {
     .upload { display: grid; grid-template-columns: minmax(0, 1fr) 120px; gap: 6px; align-items: center; }
     .upload span { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
     progress { width: 100%; height: 8px; }
+    .missing { display: flex; gap: 8px; align-items: center; flex-wrap: wrap; margin: 6px; padding: 8px 10px;
+      border: 1px dashed var(--image-pool-border, currentColor); border-radius: 6px; font: 12px/1.4 system-ui, sans-serif; }
+    .missing button { font: inherit; cursor: pointer; }
   `];
 
   static override properties = {
@@ -43,6 +48,7 @@ export class ImagePoolElement extends LitElement {
     showMasks: { type: Boolean, attribute: "show-masks" },
     readonly: { type: Boolean },
     client: { attribute: false },
+    missingPool: { attribute: false },
     manifest: { state: true },
     ...states("_error", "_uploads"),
   };
@@ -59,6 +65,9 @@ export class ImagePoolElement extends LitElement {
   client: PoolClient | null = null;
   /** The last manifest the server returned. */
   manifest: Manifest = emptyManifest("");
+  /** Set by a host that knows the pool should hold images (a saved workflow): while the server has no such pool,
+   * the element says so, with an Import button that fires `pool-import-request`. */
+  missingPool: MissingPool | null = null;
 
   private _error: PoolErrorDetail | null = null;
   private _uploads: UploadState[] = [];
@@ -146,8 +155,29 @@ export class ImagePoolElement extends LitElement {
   };
 
   private _onFiles = (e: CustomEvent<PoolFilesDetail>): void => {
-    void this.addFiles(e.detail.files);
+    void this.addFiles(e.detail.files, e.detail.skipped ?? 0);
   };
+
+  /** Import a pool's archive (made by export) and show the pool it holds. An archive of a pool that is here already
+   * is imported as a copy, with a new id. Resolves with the imported pool's manifest. */
+  async importArchive(archive: Blob): Promise<Manifest> {
+    const imported = await this.api.importArchive(archive).catch((e) => {
+      if (e instanceof PoolApiError && e.code === "pool_exists") return this.api.importArchive(archive, true);
+      throw e;
+    }).catch((e) => {
+      this._fail(e, "import");
+      throw e;
+    });
+    this.poolId = imported.pool_id;
+    this.manifest = imported;
+    this._accepted(imported);
+    return imported;
+  }
+
+  /** Where the pool's archive downloads from. */
+  get exportUrl(): string {
+    return this.api.exportUrl(this.poolId);
+  }
 
   /** Store a mask for `slot` from a picture in ComfyUI's input folder (the MaskEditor's saved file). Resolves
    * with the manifest the server returned; rejects (after a pool-error event) when the server refused. */
@@ -188,13 +218,13 @@ export class ImagePoolElement extends LitElement {
    * with its own progress bar. When a batch is refused, its files are sent again one by one, so that only the file
    * at fault fails and says why.
    */
-  async addFiles(files: File[]): Promise<string[]> {
+  async addFiles(files: File[], skipped = 0): Promise<string[]> {
     const added: string[] = [];
     const { images, refused } = splitImages(files);
-    if (refused.length) {
-      this._fail(new PoolApiError(415, "not_an_image",
-        `not an image: ${refused.map((f) => f.name || "pasted data").join(", ")} (${ACCEPTED_NAMES})`), "add");
-    }
+    const notes = [];
+    if (refused.length) notes.push(`not an image: ${refused.map((f) => f.name || "pasted data").join(", ")}`);
+    if (skipped) notes.push(`${skipped} ${skipped === 1 ? "file" : "files"} of the folder skipped, not images`);
+
     const uploads = images.map((file) => {
       const name = file.name || "pasted image";
       return { file, name, state: { id: ++uploadIds, name, loaded: 0, total: file.size } as UploadState };
@@ -212,6 +242,8 @@ export class ImagePoolElement extends LitElement {
       }
       this._uploads = this._uploads.filter((u) => !batch.some((b) => b.state === u) || u.error);
     }
+    // after the uploads, so that their success does not clear it
+    if (notes.length) this._fail(new PoolApiError(415, "not_an_image", `${notes.join("; ")} (${ACCEPTED_NAMES})`), "add");
     return added;
   }
 
@@ -239,7 +271,13 @@ export class ImagePoolElement extends LitElement {
 
   protected override render(): TemplateResult {
     const active = this.selected ?? this.manifest.active;
+    const missing = this.missingPool && this.manifest.revision === 0 ? this.missingPool : null;
     return html`
+      ${missing ? html`<div class="missing" part="missing-pool" role="status">
+        <span>The pool “${missing.name || "Untitled pool"}” (${missing.count} ${missing.count === 1 ? "image" : "images"})
+          is not in this store. Import its archive to bring it back.</span>
+        <button @click=${() => this.dispatchEvent(new CustomEvent("pool-import-request", { bubbles: true, composed: true }))}>
+          Import…</button></div>` : nothing}
       ${this._error ? errorNote(this._error.message, () => { this._error = null; }) : nothing}
       ${this._uploads.filter((u) => u.error).map((u) => errorNote(u.error!.includes(u.name) ? u.error! : `${u.name}: ${u.error}`,
         () => { this._uploads = this._uploads.filter((x) => x !== u); }, "error upload-error"))}
