@@ -99,6 +99,7 @@ class Slot:
 SLOT_FIELDS = ("id", "image", "mask", "label", "name", "width", "height", "added")
 _row_of = itemgetter(*SLOT_FIELDS)
 _slot_id = attrgetter("id")
+_json_of = attrgetter("_json")
 KNOWN_ROWS = 40_000
 _known_rows: dict[tuple, Slot] = {}  # slot rows already validated, as JSON gives them, and the slot each one is
 
@@ -144,14 +145,16 @@ class Manifest:
         return len(self.slots)
 
     def copy(self) -> "Manifest":
-        return Manifest(self.pool_id, self.revision, self.active, self.slots, self.name)
+        """A manifest to change. What was worked out for this one carries over while its fields are the same."""
+        return Manifest(self.pool_id, self.revision, self.active, self.slots, self.name, dict(self._memos))
 
-    def _memo(self, what: str, make):
-        """`make()`, remembered for as long as the fields it depends on are the same objects: a manifest copied and
-        changed is a new object, and one whose fields were reassigned works its memos out again."""
-        stamp = (self.pool_id, self.name, self.revision, self.active, self.slots)
+    def _memo(self, what: str, make, stamp: tuple | None = None):
+        """`make()`, remembered for as long as the fields it depends on (`stamp`, by default all of them) are the same:
+        a manifest whose fields were reassigned works it out again."""
+        if stamp is None:
+            stamp = (self.slots, self.revision, self.active, self.name, self.pool_id)
         memo = self._memos.get(what)
-        if memo is None or memo[0] is not stamp and not _same(memo[0], stamp):
+        if memo is None or memo[0] != stamp:  # the same slots tuple compares equal at once (identity)
             memo = self._memos[what] = (stamp, make())
         return memo[1]
 
@@ -169,14 +172,22 @@ class Manifest:
     def _encode(self) -> bytes:
         head = json.dumps({"format": FORMAT, "pool_id": self.pool_id, "name": self.name, "revision": self.revision,
                            "active": self.active}, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-        return b"".join((head[:-1], b',"slots":[', b",".join(s.encoded() for s in self.slots), b"]}"))
+        encoded = list(map(_json_of, self.slots))  # each slot's encoding, made once per slot: a change re-encodes one
+        missing = -1
+        try:
+            while True:
+                missing = encoded.index(None, missing + 1)
+                encoded[missing] = self.slots[missing].encoded()
+        except ValueError:  # none left
+            pass
+        return b"".join((head[:-1], b',"slots":[', b",".join(encoded), b"]}"))
 
     @classmethod
     def loads(cls, raw: bytes, pool_id: str) -> "Manifest":
         """Parse and check a manifest. Whatever is wrong with it, and however it fails to parse (a number too large
         for a float, nesting too deep, a wrong type anywhere), it is ManifestInvalid and nothing else."""
         try:
-            return cls.from_json(json.loads(raw.decode("utf-8")), pool_id)
+            return cls.from_json(json.loads(raw), pool_id)  # bytes: json finds the UTF-8 itself, with no copy
         except ManifestInvalid:
             raise
         except (ValueError, TypeError, OverflowError, RecursionError, MemoryError, AttributeError, KeyError) as e:
@@ -196,20 +207,21 @@ class Manifest:
         if not isinstance(data.get("slots"), list):
             raise ManifestInvalid("slots is not a list")
         slots = tuple(slots_from_json(data["slots"]))
-        if len(set(map(_slot_id, slots))) != len(slots):
+        positions = {slot_id: i for i, slot_id in enumerate(map(_slot_id, slots))}
+        if len(positions) != len(slots):
             raise ManifestInvalid("duplicate slot ids")
         name = data.get("name", "")
         if not isinstance(name, str) or len(name) > MAX_POOL_NAME:
             raise ManifestInvalid("bad pool name")
-        manifest = cls(pool_id, revision, None, slots, name)
         active = data.get("active")
-        if isinstance(active, str) and active in manifest.positions():
-            manifest.active = active
+        manifest = cls(pool_id, revision, active if isinstance(active, str) and active in positions else None, slots,
+                       name)
+        manifest._memo("positions", lambda: positions, (slots,))
         return manifest
 
     def positions(self) -> dict[str, int]:
         """Slot id -> position, worked out once per manifest: the node's choice is a look-up whatever the size."""
-        return self._memo("positions", lambda: {slot.id: i for i, slot in enumerate(self.slots)})
+        return self._memo("positions", lambda: {slot.id: i for i, slot in enumerate(self.slots)}, (self.slots,))
 
     def position(self, slot_id: str) -> int:
         try:
@@ -221,8 +233,10 @@ class Manifest:
         return self.slots[self.position(slot_id)]
 
     def replace_slot(self, slot_id: str, **changes) -> None:
+        positions = self.positions()
         i = self.position(slot_id)
         self.slots = (*self.slots[:i], replace(self.slots[i], **changes), *self.slots[i + 1:])
+        self._memo("positions", lambda: positions, (self.slots,))  # the same ids in the same places
 
     def select(self, index: int, slot_id: str | None = None) -> Selection | None:
         """The node's rule: index >= 0 forces a slot (clamped); -1 takes slot_id, else active, else slot 0."""
@@ -240,6 +254,3 @@ class Manifest:
         keys.update(s.mask for s in self.slots if s.mask)
         return keys
 
-
-def _same(a: tuple, b: tuple) -> bool:
-    return all(x is y or x == y and not isinstance(x, tuple) for x, y in zip(a, b))

@@ -39,8 +39,8 @@ class FileLock:
         self._fallback = None
 
     def try_acquire(self) -> bool:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         if fcntl is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
             import filelock
             self._fallback = self._fallback or filelock.FileLock(str(self.path), thread_local=False)
             try:
@@ -48,7 +48,12 @@ class FileLock:
                 return True
             except filelock.Timeout:
                 return False
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o644)
+        flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0)
+        try:
+            fd = os.open(self.path, flags, 0o644)
+        except FileNotFoundError:  # the first lock of this store
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, flags, 0o644)
         try:
             fcntl.flock(fd, (fcntl.LOCK_EX if self.exclusive else fcntl.LOCK_SH) | fcntl.LOCK_NB)
         except BlockingIOError:
