@@ -2,7 +2,8 @@
 
 - manager-light.png, manager-dark.png: the standalone manager on a store made here from examples/images;
 - comfyui-node-light.png, comfyui-node-dark.png: the example workflow run in the ComfyUI named by IMAGE_POOL_COMFYUI
-  (run with IMAGE_POOL_COMFYUI_PYTHON), with ComfyUI's light and dark palettes; skipped without one.
+  (run with IMAGE_POOL_COMFYUI_PYTHON), with ComfyUI's light and dark palettes; skipped without one;
+- comfyui-pools-light.png, comfyui-pools-dark.png: the same page with the Pools tab open.
 Needs Chromium (Debian's) and Playwright, as the browser tests do."""
 
 import json
@@ -94,8 +95,19 @@ def comfyui(browser) -> None:
                           "app.canvas.setDirty(true, true); }")
             page.evaluate("() => new Promise((drawn) => requestAnimationFrame(() => requestAnimationFrame(drawn)))")
             page.screenshot(path=DOCS / f"comfyui-node-{palette}.png")
-            context.close()
             print(f"docs/comfyui-node-{palette}.png")
+            pools = Pools(comfy.input_dir / "grid_pool")
+            for earlier in pools.pool_ids():  # the other palette's run left its own pool
+                if earlier != pool_id:
+                    pools.delete(earlier)
+            pools.set_name(pool_id, "Example")
+            page.evaluate("() => app.extensionManager.command.execute('Workspace.ToggleSidebarTab.image-pool-pools')")
+            page.wait_for_function("""() => { const list = document.querySelector('image-pool-list');
+                const images = [...(list?.shadowRoot?.querySelectorAll('img') ?? [])];
+                return images.length > 0 && images.every((i) => i.complete && i.naturalWidth > 0); }""", timeout=30_000)
+            page.screenshot(path=DOCS / f"comfyui-pools-{palette}.png")
+            print(f"docs/comfyui-pools-{palette}.png")
+            context.close()
 
 
 def main() -> None:

@@ -452,6 +452,66 @@ def test_an_archive_or_a_folder_dropped_on_the_node(page, comfy, tmp_path):
     assert node_widget(page, "pool_id") == other and pools.load(other).name == "From elsewhere"
 
 
+def open_pools_tab(page):
+    page.evaluate("() => app.extensionManager.command.execute('Workspace.ToggleSidebarTab.image-pool-pools')")
+    listing = page.locator("image-pool-list")
+    expect(listing).to_be_visible(timeout=DEADLINE_MS)
+    return listing
+
+
+@pytest.mark.usefixtures("needs_grid")
+def test_the_pools_tab_lists_renames_deletes_and_hands_a_pool_to_a_node(page, comfy):
+    pool_id, pools = add_pool_node(page, comfy, [imagegen.png(seed=70)])
+    other = ids.new_pool_id()
+    pools.add(other, [imagegen.png(seed=s) for s in range(71, 74)])
+    pools.set_name(other, "Portraits")
+    doomed = ids.new_pool_id()
+    pools.set_name(doomed, "Old drafts")
+    listing = open_pools_tab(page)
+    row = listing.locator(f'[data-pool-id="{other}"]')
+    expect(row).to_contain_text("Portraits")
+    expect(row).to_contain_text("3 images")
+
+    row.get_by_role("button", name="Rename").click()
+    name = listing.get_by_label("Pool name")
+    name.fill("Faces")
+    name.press("Enter")
+    expect(row).to_contain_text("Faces")
+    assert pools.load(other).name == "Faces"
+
+    listing.locator(f'[data-pool-id="{doomed}"]').get_by_role("button", name="Delete…").click()
+    listing.locator(f'[data-pool-id="{doomed}"]').get_by_role("button", name="Delete", exact=True).click()
+    expect(listing.locator(f'[data-pool-id="{doomed}"]')).to_have_count(0)
+    assert not pools.exists(doomed)
+
+    page.evaluate("() => { app.canvas.deselectAll?.(); app.canvas.selectNode(__poolNode); }")
+    row.locator(".choose").click()
+    expect(tiles(page)).to_have_count(3, timeout=DEADLINE_MS)
+    assert node_widget(page, "pool_id") == other, "the selected node now shows the chosen pool"
+
+    page.evaluate("() => app.canvas.deselectAll?.()")
+    before = page.evaluate("() => app.graph._nodes.filter((n) => n.type === 'ImagePoolGrid').length")
+    listing.locator(f'[data-pool-id="{pool_id}"] .choose').click()
+    page.wait_for_function("(n) => app.graph._nodes.filter((x) => x.type === 'ImagePoolGrid').length === n + 1",
+                           arg=before, timeout=DEADLINE_MS)
+    assert page.evaluate("""(id) => app.graph._nodes.some((n) => n.type === 'ImagePoolGrid'
+        && n.widgets.find((w) => w.name === 'pool_id').value === id && n !== __poolNode)""", pool_id), \
+        "with no node selected, a new node is bound to the chosen pool"
+
+    specs, expected = folder_drop_specs(5, [("set/readme.txt", "text/plain")])
+    known = set(pools.pool_ids())
+    listing.evaluate(f"""(list, specs) => {{
+        const transfer = ({FAKE_FOLDER_DROP})(specs);
+        const drop = new DragEvent("drop", {{ bubbles: true, cancelable: true }});
+        Object.defineProperty(drop, "dataTransfer", {{ value: transfer }});
+        list.dispatchEvent(drop);
+    }}""", specs)
+    expect(listing.get_by_role("status")).to_contain_text("5 images; 1 other file skipped", timeout=DEADLINE_MS)
+    (made,) = set(pools.pool_ids()) - known
+    assert pools.load(made).name == "set" and [s.name for s in pools.load(made).slots] == expected, \
+        "a folder dropped on the tab is a new pool of its name"
+
+
 @pytest.mark.usefixtures("needs_grid")
 def test_save_and_reload_keep_every_value(page, comfy):
     pool_id, pools = add_pool_node(page, comfy, [imagegen.png(seed=s) for s in range(2)])

@@ -8,6 +8,8 @@
 import { ACCEPT_ATTRIBUTE } from "../api/accepted.js";
 import { droppedFiles, entriesOf } from "../api/dropped-files.js";
 import type { Manifest } from "../api/types.js";
+import "../list/define.js";
+import type { ImagePoolListElement, PoolChooseDetail } from "../list/image-pool-list.js";
 import "../pool/define.js";
 import type { ImagePoolElement, PoolErrorDetail } from "../pool/image-pool.js";
 import * as frontend from "./frontend.js";
@@ -297,8 +299,46 @@ window.addEventListener("paste", (e: ClipboardEvent) => {
   void addFiles(selected[0], files);
 }, true);
 
+// The Pools tab of the sidebar: every pool of the store; choosing one puts it in the selected Image Pool node, or in a
+// new node. The list reads the pools again whenever a node's pool changes (its elements' pool-change events).
+const POOLS_TAB = "image-pool-pools";
+let poolList: ImagePoolListElement | null = null;
+
+function usePool(poolId: string): void {
+  const selected = (frontend.selectedNodes(host) as PoolNode[]).filter((n) => states.has(n));
+  let node = selected[0];
+  if (!node) {
+    node = (window as any).LiteGraph.createNode(NODE_CLASS) as PoolNode;
+    const [x, y] = app.canvas?.ds?.offset ? [-app.canvas.ds.offset[0] + 80, -app.canvas.ds.offset[1] + 80] : [80, 80];
+    node.pos = [x, y];
+    app.graph.add(node);
+  }
+  setPool(node, poolId);
+  markModified(node);
+}
+
+window.addEventListener("pool-change", () => { if (poolList?.isConnected) void poolList.refresh(); });
+
+const poolsTab = {
+  id: POOLS_TAB,
+  icon: "pi pi-images",
+  title: "Pools",
+  tooltip: "Image Pool: every pool of this ComfyUI",
+  type: "custom",
+  render: (container: HTMLElement) => {
+    poolList = document.createElement("image-pool-list");
+    poolList.apiBase = apiBase;
+    poolList.style.height = "100%";
+    poolList.addEventListener("pool-choose", (e: Event) => usePool((e as CustomEvent<PoolChooseDetail>).detail.pool_id));
+    container.replaceChildren(poolList);
+  },
+};
+
 app.registerExtension({
   name: "ImagePool.Grid",
+  setup() {
+    app.extensionManager?.registerSidebarTab?.(poolsTab);
+  },
   async beforeRegisterNodeDef(nodeType: any, nodeData: { name: string }) {
     if (nodeData.name !== NODE_CLASS) return;
 
