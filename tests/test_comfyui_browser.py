@@ -478,6 +478,9 @@ def test_the_pools_tab_lists_renames_deletes_and_hands_a_pool_to_a_node(page, co
     name.press("Enter")
     expect(row).to_contain_text("Faces")
     assert pools.load(other).name == "Faces"
+    row.get_by_role("button", name="Show").click()
+    expect(row.locator("image-pool-grid .tile")).to_have_count(3, timeout=DEADLINE_MS)  # the pool's own grid
+    row.get_by_role("button", name="Hide").click()
 
     listing.locator(f'[data-pool-id="{doomed}"]').get_by_role("button", name="Delete…").click()
     listing.locator(f'[data-pool-id="{doomed}"]').get_by_role("button", name="Delete", exact=True).click()

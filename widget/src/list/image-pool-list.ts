@@ -1,6 +1,7 @@
 /**
  * <image-pool-list>: the store's pools as a compact list, for a side panel (ComfyUI's Pools tab). Each pool shows its
- * cover, name and count; it can be renamed in place, detached, exported, deleted (after a confirmation); an archive
+ * cover, name and count, and its grid (an <image-pool>) on demand; it can be renamed in place, detached, exported,
+ * deleted (after a confirmation); an archive
  * can be imported, and a folder dropped on the list becomes a new pool of its name. Choosing a pool fires
  * `pool-choose` ({pool_id}); the host decides what that means.
  */
@@ -11,6 +12,7 @@ import { states } from "../define.js";
 import { isAcceptedImage } from "../api/accepted.js";
 import { PoolApiError, PoolClient } from "../api/client.js";
 import { droppedFiles, entriesOf } from "../api/dropped-files.js";
+import "../pool/define.js";
 import { uploadBatches } from "../pool/upload-batches.js";
 import type { PoolSummary } from "../api/types.js";
 import { errorNote, errorNoteStyles } from "../shared/error-note.js";
@@ -39,11 +41,12 @@ export class ImagePoolListElement extends LitElement {
     input.name { font: inherit; width: 100%; box-sizing: border-box; color: inherit; background: var(--_soft);
       border: 1px solid var(--_line); border-radius: 4px; }
     .empty, .status { opacity: 0.8; margin: 0; }
+    image-pool.grid { grid-column: 1 / -1; height: 260px; }
   `];
 
   static override properties = {
     apiBase: { type: String, attribute: "api-base" },
-    ...states("_pools", "_renaming", "_confirming", "_error", "_status"),
+    ...states("_pools", "_renaming", "_confirming", "_error", "_status", "_shown"),
   };
 
   apiBase = "";
@@ -52,6 +55,7 @@ export class ImagePoolListElement extends LitElement {
   private _confirming = "";
   private _error = "";
   private _status = "";
+  private _shown = "";  // the pool whose grid is open in the list
   private _client?: PoolClient;
 
   private get api(): PoolClient {
@@ -171,12 +175,17 @@ export class ImagePoolListElement extends LitElement {
               if (await this._try(() => this.api.deletePool(p.pool_id))) await this.refresh();
             }}>Delete</button>
             <button @click=${() => { this._confirming = ""; }}>Keep</button>` : html`
+            <button aria-expanded=${this._shown === p.pool_id ? "true" : "false"}
+                    @click=${() => { this._shown = this._shown === p.pool_id ? "" : p.pool_id; }}>
+              ${this._shown === p.pool_id ? "Hide" : "Show"}</button>
             <button @click=${() => { this._renaming = p.pool_id; }}>Rename</button>
             <button @click=${async () => { if (await this._try(() => this.api.detach(p.pool_id))) await this.refresh(); }}>
               Detach</button>
             <a href=${this.api.exportUrl(p.pool_id)} download>Export</a>
             <button @click=${() => { this._confirming = p.pool_id; }}>Delete…</button>`}
         </div>
+        ${this._shown === p.pool_id ? html`<image-pool class="grid" part="grid" api-base=${this.apiBase} pool-id=${p.pool_id}
+          tile-size="72" show-masks @pool-change=${() => void this.refresh()}></image-pool>` : nothing}
       </div>`;
   }
 
