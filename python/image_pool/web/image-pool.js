@@ -1,1 +1,1 @@
-import{h as a,i as b,j as c,m as d}from"./shared-MND2BNJL.js";export{d as ImagePoolElement,a as ImagePoolGridElement,b as PoolApiError,c as PoolClient};
+import{h as a,i as b,k as c,n as d}from"./shared-ZFLW5CDR.js";export{d as ImagePoolElement,a as ImagePoolGridElement,b as PoolApiError,c as PoolClient};

@@ -14,6 +14,11 @@ export class PoolApiError extends Error {
   }
 }
 
+/** What to show of a failure: the server's message, or the error's text. */
+export function messageOf(e: unknown): string {
+  return e instanceof PoolApiError ? e.message : String((e as Error)?.message ?? e);
+}
+
 export type FetchLike = (url: string, init?: RequestInit) => Promise<Response>;
 export type ProgressCallback = (loaded: number, total: number) => void;
 export type FileProgressCallback = (fileIndex: number, loaded: number, total: number) => void;
@@ -140,6 +145,14 @@ export class PoolClient {
     if (newId) form.append("new_id", "true");
     form.append("archive", archive, "pool.tar");
     return this.request<Manifest>("import", { method: "POST", body: form });
+  }
+
+  /** Import a pool's archive; if that pool is here already, as a copy under a new id (nothing here is replaced). */
+  importOrCopy(archive: Blob): Promise<Manifest> {
+    return this.importArchive(archive).catch((e) => {
+      if (e instanceof PoolApiError && e.code === "pool_exists") return this.importArchive(archive, true);
+      throw e;
+    });
   }
 
   addInputFile(poolId: string, inputFile: string, subfolder = ""): Promise<Manifest> {

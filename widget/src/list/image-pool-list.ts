@@ -10,7 +10,7 @@ import { LitElement, css, html, nothing, type TemplateResult } from "lit";
 
 import { states } from "../define.js";
 import { isAcceptedImage } from "../api/accepted.js";
-import { PoolApiError, PoolClient } from "../api/client.js";
+import { PoolClient, messageOf } from "../api/client.js";
 import { droppedFiles, entriesOf } from "../api/dropped-files.js";
 import "../pool/define.js";
 import { uploadBatches } from "../pool/upload-batches.js";
@@ -119,7 +119,7 @@ export class ImagePoolListElement extends LitElement {
       this._error = "";
       return true;
     } catch (e) {
-      this._error = e instanceof PoolApiError ? e.message : String(e);
+      this._error = messageOf(e);
       return false;
     }
   }
@@ -142,10 +142,7 @@ export class ImagePoolListElement extends LitElement {
     input.onchange = async () => {
       const archive = input.files?.[0];
       if (!archive) return;
-      const done = await this._try(() => this.api.importArchive(archive).catch((e) => {
-        if (e instanceof PoolApiError && e.code === "pool_exists") return this.api.importArchive(archive, true);
-        throw e;
-      }));
+      const done = await this._try(() => this.api.importOrCopy(archive));
       if (done) await this.refresh();
     };
     input.click();

@@ -8,7 +8,7 @@ import { LitElement, css, html, nothing, type TemplateResult } from "lit";
 
 import { states } from "../define.js";
 import { ACCEPT_ATTRIBUTE } from "../api/accepted.js";
-import { PoolApiError, PoolClient } from "../api/client.js";
+import { PoolClient, messageOf } from "../api/client.js";
 import type { Manifest, PoolSummary, Slot } from "../api/types.js";
 import type { PoolMaskRequestDetail } from "../grid/events.js";
 import "../index.js";
@@ -130,7 +130,7 @@ export class ImagePoolManagerElement extends LitElement {
       this._error = "";
       return result;
     } catch (e) {
-      this._error = e instanceof PoolApiError ? e.message : String(e);
+      this._error = messageOf(e);
       return undefined;
     }
   }

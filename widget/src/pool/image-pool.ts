@@ -161,10 +161,7 @@ export class ImagePoolElement extends LitElement {
   /** Import a pool's archive (made by export) and show the pool it holds. An archive of a pool that is here already
    * is imported as a copy, with a new id. Resolves with the imported pool's manifest. */
   async importArchive(archive: Blob): Promise<Manifest> {
-    const imported = await this.api.importArchive(archive).catch((e) => {
-      if (e instanceof PoolApiError && e.code === "pool_exists") return this.api.importArchive(archive, true);
-      throw e;
-    }).catch((e) => {
+    const imported = await this.api.importOrCopy(archive).catch((e) => {
       this._fail(e, "import");
       throw e;
     });
