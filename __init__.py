@@ -20,12 +20,14 @@ def _inside_comfyui() -> None:
     from pathlib import Path
 
     from image_pool.formats import Limits
+    from image_pool.request_guard import Guard
     from image_pool.routes import PoolApi
 
-    limits = Limits()
+    limits, guard = Limits(), Guard.for_comfyui("127.0.0.1")
     try:
         from comfy.cli_args import args
         limits = Limits(max_bytes=round(args.max_upload_size * 1024 * 1024))
+        guard = Guard.for_comfyui(args.listen)
     except (ImportError, AttributeError):
         pass
     set_root_provider(lambda: os.path.join(folder_paths.get_input_directory(), "grid_pool"), limits)
@@ -35,8 +37,10 @@ def _inside_comfyui() -> None:
     except ImportError:
         return
     if getattr(PromptServer, "instance", None) is not None:
-        # ComfyUI mirrors every route added here under /api as well.
-        PoolApi(pools_for, lambda: Path(folder_paths.get_input_directory())).register(PromptServer.instance.routes)
+        # ComfyUI mirrors every route added here under /api as well. Each applies the project's own guard: ComfyUI's
+        # origin check lets Origin: null and foreign Host names through (request_guard.py).
+        PoolApi(pools_for, lambda: Path(folder_paths.get_input_directory()), guard).register(
+            PromptServer.instance.routes)
 
 
 def _install_host_decoder() -> None:

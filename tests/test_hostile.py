@@ -90,7 +90,7 @@ CASES = {
     "upload-over-cap": ("form", "add", lambda p, s: files_form(p, ("big.png", big_png())), 413),
     "upload-good-then-bad": ("form", "add", lambda p, s: files_form(p, ("good.png", imagegen.png(seed=77)),
                                                                     ("bad.svg", SVG)), 415),
-    "upload-no-file": ("form", "add", lambda p, s: form(p), 400),
+    "upload-no-file": ("form", "add", lambda p, s: form(p), 415),  # a form of text alone is not multipart
     "mask-svg": ("form", "set_mask", lambda p, s: mask_form(p, s[0], SVG), 415),
     "mask-wrong-size": ("form", "set_mask", lambda p, s: mask_form(p, s[0], wrong_size_mask()), 422),
     "mask-two-files": ("form", "set_mask", lambda p, s: mask_form(p, s[0], wrong_size_mask(), wrong_size_mask()),

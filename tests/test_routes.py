@@ -159,16 +159,15 @@ async def test_index_page_answers(client):
     assert response.status == 200
 
 
-async def test_json_body_sent_as_curl_sends_it(client, pool_id):
-    """curl -d posts JSON as application/x-www-form-urlencoded; every JSON route still reads it."""
+@pytest.mark.parametrize("content_type", ["application/x-www-form-urlencoded", "text/plain", ""])
+async def test_a_json_body_of_another_media_type_is_refused_and_changes_nothing(client, pool_id, content_type):
+    """An HTML form on another site can post these with no preflight; a JSON route takes only application/json."""
     a, *_ = (await add(client, pool_id, *PNG))["added"]
-    headers = {"Content-Type": "application/x-www-form-urlencoded"}
-    body = f'{{"pool_id": "{pool_id}", "slot": "{a}", "clear": true}}'
-    response = await client.post("/grid_pool/set_mask", data=body, headers=headers)
-    assert response.status == 200, await response.text()
-    body = f'{{"pool_id": "{pool_id}", "slot": "{a}", "label": "from curl"}}'
-    response = await client.post("/grid_pool/label", data=body, headers=headers)
-    assert (await response.json())["slots"][0]["label"] == "from curl"
+    body = f'{{"pool_id": "{pool_id}", "slot": "{a}", "label": "from a form"}}'
+    response = await client.post("/grid_pool/label", data=body, headers={"Content-Type": content_type})
+    assert await error_of(response, 415) == "not_json"
+    assert (content_type or "application/octet-stream") in (await response.json())["error"]["message"]
+    assert (await (await client.get(f"/grid_pool/list?pool_id={pool_id}")).json())["slots"][0]["label"] == ""
 
 
 async def test_list_follows_a_change_made_by_another_process(client, pool_id, root):

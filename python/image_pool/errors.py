@@ -83,6 +83,10 @@ class NotAnImage(PoolError, status=415, code="not_an_image"):
     """Not a raster image of an accepted format."""
 
 
+class NotJson(PoolError, status=415, code="not_json"):
+    """A JSON route's body sent as another media type."""
+
+
 class MaskSizeMismatch(PoolError, status=422, code="mask_size_mismatch"):
     """A mask of another size."""
 

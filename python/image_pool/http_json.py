@@ -1,4 +1,4 @@
-"""JSON in and out for the HTTP handlers: error bodies, request bodies read whole, field checks."""
+"""JSON in and out for the HTTP handlers: error bodies, and request bodies read whole under a cap."""
 
 import asyncio
 import functools
@@ -7,7 +7,7 @@ import logging
 
 from aiohttp import web
 
-from .errors import BadRequest, PoolError, SlowClient, TooLarge, storage_error
+from .errors import BadRequest, NotJson, PoolError, SlowClient, TooLarge, storage_error
 
 log = logging.getLogger("image_pool.http")
 MAX_JSON_BYTES = 1024 * 1024
@@ -78,6 +78,10 @@ async def read_body(request: web.Request, cap: int, idle: float = BODY_IDLE_TIME
 
 
 async def read_json(request: web.Request, idle: float = BODY_IDLE_TIMEOUT) -> dict:
+    """The body as a JSON object. Only application/json: an HTML form on another site can send text/plain (or a
+    form encoding) with no preflight, never application/json."""
+    if request.content_type != "application/json":
+        raise NotJson(f"send the body as application/json, not {request.content_type[:100]!r}")
     raw = await read_body(request, MAX_JSON_BYTES, idle)
     try:
         body = json.loads(raw.decode("utf-8"))

@@ -1,4 +1,5 @@
-"""The HTTP API, one set of aiohttp handlers for ComfyUI and the standalone server.
+"""The HTTP API, one set of aiohttp handlers for ComfyUI and the standalone server, each behind the project's own
+guard (request_guard.py), whichever host mounts it.
 
 Handlers take the store from a provider given at registration, so tests and the two hosts each pass their own. Each
 request is parsed once, at the edge, into a typed request (api_requests.py). No blocking call runs on the event loop,
@@ -34,6 +35,7 @@ from .http_json import BODY_IDLE_TIMEOUT, json_errors, manifest_response, read_j
 from .input_files import open_input_file
 from .manifest import MAX_LABEL, clean_text
 from .pools import Pools, unknown_pool
+from .request_guard import Guard
 from .uploads import Upload, read_archive_upload, read_upload
 
 PREFIX = "/grid_pool"
@@ -45,8 +47,9 @@ LOCK_POLL_FIRST, LOCK_POLL_MAX = 0.005, 0.1  # seconds between tries of another 
 
 class PoolApi:
     def __init__(self, pools: Callable[[], Pools], input_dir: Callable[[], Path | None] = lambda: None,
-                 client_timeout: float = BODY_IDLE_TIMEOUT):
+                 guard: Guard = Guard(), client_timeout: float = BODY_IDLE_TIMEOUT):
         self._pools = pools
+        self.guard = guard
         self._input_dir = input_dir
         self.client_timeout = client_timeout
         self._reads = ThreadPoolExecutor(READ_THREADS, thread_name_prefix="image-pool-read")
@@ -70,7 +73,7 @@ class PoolApi:
             # any text, line breaks included, reaches the handler, which validates it (a JSON 400, not a 404)
             ("GET", r"/thumb/{key:[\s\S]*}", self.thumb), ("GET", r"/object/{key:[\s\S]*}", self.object),
         ):
-            routes.route(method, prefix + path)(json_errors(handler))
+            routes.route(method, prefix + path)(json_errors(self.guard.wrap(handler)))
 
     # ----- where work runs ---------------------------------------------------------------------------------
 

@@ -1,14 +1,13 @@
 """The standalone server: the same routes as inside ComfyUI (also under /api), on 127.0.0.1 by default.
 
 Hardened for being left running beside ComfyUI for days:
-- it answers only Host names it serves (loopback names, the --host it listens on, and --allow-host ones), so a
-  page on another site cannot reach it through DNS rebinding;
-- no page of it can be framed (frame-ancestors 'none'), and cross-origin mutations are refused;
+- it answers only Host names it serves and refuses changes from other origins (request_guard.py, the same guard
+  as inside ComfyUI), so a page on another site cannot reach it through DNS rebinding;
+- no page of it can be framed (frame-ancestors 'none');
 - a client that sends nothing for `client_timeout` seconds, in its headers or its body, is dropped.
 """
 
 import asyncio
-import ipaddress
 import logging
 import signal
 from pathlib import Path
@@ -16,57 +15,13 @@ from pathlib import Path
 from aiohttp import web
 
 from .formats import Limits
-from .http_json import BODY_IDLE_TIMEOUT, error_response, json_errors
+from .http_json import BODY_IDLE_TIMEOUT, json_errors
 from .pools import Pools
+from .request_guard import Guard
 from .routes import PoolApi
 from .web_assets import asset_response
 
-SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
-LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
-WILDCARD_HOSTS = ("", "0.0.0.0", "::")
 NO_FRAMING = "frame-ancestors 'none'"
-
-
-def host_name(header: str | None) -> str:
-    """The name in a Host header, without its port, lowercase: "[::1]:8765" -> "::1"."""
-    host = (header or "").strip().lower()
-    if host.startswith("["):
-        return host[1:].split("]", 1)[0]
-    if host.count(":") == 1:
-        host = host.split(":", 1)[0]
-    return host.rstrip(".")
-
-
-def served_names(listen_host: str, extra=()) -> frozenset[str]:
-    names = {*LOOPBACK_NAMES, *(host_name(h) for h in extra)}
-    if listen_host not in WILDCARD_HOSTS:
-        names.add(host_name(listen_host))
-    return frozenset(names)
-
-
-def is_served(name: str, names: frozenset[str]) -> bool:
-    if name in names or name.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(name).is_loopback
-    except ValueError:
-        return False
-
-
-def guard(names: frozenset[str]):
-    @web.middleware
-    async def middleware(request: web.Request, handler):
-        name = host_name(request.headers.get("Host"))
-        if not is_served(name, names):
-            return error_response(403, "host_not_served", f"this server does not serve the host name {name!r:.100}; "
-                                  f"start it with --allow-host {name:.100} if that is really its name")
-        origin = request.headers.get("Origin")
-        if request.method not in SAFE_METHODS and origin is not None:
-            origin_host = origin.split("://", 1)[-1].rstrip("/")
-            if origin_host != request.host:
-                return error_response(403, "cross_origin", f"cross-origin request from {origin:.100} refused")
-        return await handler(request)
-    return middleware
 
 
 async def refuse_framing(request: web.Request, response: web.StreamResponse) -> None:
@@ -90,13 +45,14 @@ def make_app(root: Path, input_dir: Path | None = None, limits: Limits = Limits(
              allow_hosts=(), client_timeout: float = BODY_IDLE_TIMEOUT, **pool_options) -> web.Application:
     """The standalone app; `pool_options` go to Pools (lock_timeout, max_slots, ...)."""
     pools = Pools(root, limits=limits, **pool_options)
+    guard = Guard.for_standalone(listen_host, allow_hosts)
     routes = web.RouteTableDef()
-    api = PoolApi(lambda: pools, lambda: input_dir, client_timeout=client_timeout)
+    api = PoolApi(lambda: pools, lambda: input_dir, guard, client_timeout=client_timeout)
     api.register(routes)
     api.register(routes, "/api/grid_pool")  # as ComfyUI mirrors every route under /api
-    routes.get("/")(json_errors(index))
-    routes.get("/web/{name}")(json_errors(page_file))
-    app = web.Application(middlewares=[guard(served_names(listen_host, allow_hosts))], client_max_size=1024 * 1024)
+    routes.get("/")(json_errors(guard.wrap(index)))
+    routes.get("/web/{name}")(json_errors(guard.wrap(page_file)))
+    app = web.Application(client_max_size=1024 * 1024)
     app.on_response_prepare.append(refuse_framing)
     app.add_routes(routes)
     return app
