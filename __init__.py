@@ -31,6 +31,8 @@ def _inside_comfyui() -> None:
     except (ImportError, AttributeError):
         pass
     set_root_provider(lambda: os.path.join(folder_paths.get_input_directory(), "grid_pool"), limits)
+    from image_pool.staging import remove_abandoned
+    remove_abandoned(pools_for().objects.tmp_dir)  # what imports left when ComfyUI was killed
     _install_host_decoder()
     try:
         from server import PromptServer

@@ -54,9 +54,9 @@ def staged(monkeypatch):
     calls = []
     real = archive._stage
 
-    def spy(source, path, key, pools):
+    def spy(chunks, ingest, key):
         calls.append(key)
-        return real(source, path, key, pools)
+        return real(chunks, ingest, key)
     monkeypatch.setattr(archive, "_stage", spy)
     return calls
 
@@ -95,9 +95,10 @@ def test_a_sparse_member_of_five_gib_is_refused_by_its_header(exported, target, 
     with open(folder / "objects" / key[:2] / key, "wb") as f:
         f.truncate(5 * GiB)
     bomb = tmp_path / "sparse.tar"
-    subprocess.run(["tar", "--sparse", "-cf", str(bomb), "-C", str(folder), "manifest.json", "objects"], check=True)
+    subprocess.run(["tar", "--sparse", "-cf", str(bomb), "-C", str(folder), "manifest.json",
+                    f"objects/{key[:2]}/{key}"], check=True)
     assert bomb.stat().st_size < 1024 * 1024
-    refuse(target, bomb, "not a plain file")
+    refuse(target, bomb, "sparse file: a pool archive holds plain files only")
     assert staged == []
 
 

@@ -24,7 +24,7 @@ from image_pool.manifest import MAX_LABEL
 from image_pool.parsed_manifests import STAMP_NS, ParsedManifests
 from image_pool.pools import Pools
 from image_pool.server import make_app
-from image_pool.store import StoredObject
+from image_pool.store import Ingest, StoredObject
 
 from . import imagegen
 from .conftest import tree_snapshot
@@ -46,14 +46,15 @@ def test_an_import_never_erases_slots_added_while_it_copied(root, pool_id, tmp_p
     export_pool(source, pool_id, archive)
 
     here = Pools(root)
-    confirmed = []
-    put_file = here.objects.put_file
+    confirmed, started = [], []
+    publish = Ingest.publish
 
-    def copying(path):  # while import copies its objects, another process adds to the same pool id
-        if not confirmed:
+    def copying(ingest):  # while import moves its objects in, another process adds to the same pool id
+        if not started:
+            started.append(True)
             confirmed.extend(Pools(root).add(pool_id, [imagegen.png(seed=99)])[1])
-        return put_file(path)
-    monkeypatch.setattr(here.objects, "put_file", copying)
+        return publish(ingest)
+    monkeypatch.setattr(Ingest, "publish", copying)
     with pytest.raises(PoolExists):
         import_pool(here, archive)
     assert [s.id for s in Pools(root).load(pool_id).slots] == confirmed, "the confirmed add is all the pool holds"

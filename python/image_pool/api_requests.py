@@ -17,6 +17,18 @@ def field(body: dict, name: str, kind=str):
     return value
 
 
+TRUE_WORDS, FALSE_WORDS = ("true", "1", "yes", "on"), ("false", "0", "no", "off", "")
+
+
+def truth(value: str, name: str) -> bool:
+    """A form field's yes or no: true/1/yes/on or false/0/no/off (or empty); anything else is refused, never taken
+    as a no."""
+    word = value.strip().lower()
+    if word in TRUE_WORDS or word in FALSE_WORDS:
+        return word in TRUE_WORDS
+    raise BadRequest(f"field {name!r} must be true or false, not {value[:40]!r}")
+
+
 @dataclass(frozen=True)
 class PoolRequest:
     pool_id: str

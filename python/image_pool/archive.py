@@ -1,29 +1,36 @@
 """Export a pool with its objects as one tar archive, and import one, verifying everything first.
 
-Layout: manifest.json first, then objects/<h[0:2]>/<key>. Import reads the archive as a stream and judges each
-member by its header before reading it: only regular files, no sparse ones, each at most the upload cap, only
-objects the manifest references, each once. Each object is copied to a staging folder outside the store and
-verified (hash, image, size) before the next is read, so a bomb stops at its first member. Only when the whole
-archive has passed does anything enter the store, so a bad archive changes nothing.
+Layout: manifest.json first, then objects/<h[0:2]>/<key>, as plain ustar members (tar_stream.py). Export streams the
+archive from the objects (no copy of it is ever written), re-hashing each as it goes, while it holds the store's gc
+lock shared: what it reads cannot be collected under it, even if the pool is deleted meanwhile.
+
+Import reads an archive as a stranger's: every header is judged before its member is read (tar_stream.py), the
+manifest is bounded in bytes and in the values it may make before it is parsed once, and each object is staged
+inside the store (objects/tmp/import-*/, so a full disk is a 507 as for adds) and verified (hash, image, size) before
+the next is read. Only when the whole archive has passed does anything enter the store: a bad one changes nothing.
+A staging folder left by a crash is removed by the next start or gc (staging.py).
 """
 
-import io
 import json
-import tarfile
-import tempfile
+import os
+import re
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Callable, Iterator
 
 import blake3
 from tqdm import tqdm
 
 from . import ids
-from .errors import ArchiveInvalid, BadRequest, DamagedObject, PoolError, PoolExists, UnknownPool
-from .formats import ImageInfo, inspect
+from .errors import ArchiveInvalid, BadRequest, DamagedObject, PoolDamaged, PoolError, PoolExists
+from .formats import ImageInfo
 from .maintenance import slot_problems
 from .manifest import MAX_LABEL, MAX_NAME, MAX_POOL_NAME, Manifest, ManifestInvalid, clean_name, clean_text
-from .pools import Pools
-from .store import CHUNK
+from .pools import AddBatch, Pools, unknown_pool
+from .staging import Staging
+from .store import CHUNK, Ingest
+from .store_lock import FileLock
+from .tar_stream import END, TarReader, decoded, header, padding
 
 MANIFEST = "manifest.json"
 # The largest manifest the store accepts, worked out from its caps, so that every pool it holds exports and imports
@@ -31,10 +38,18 @@ MANIFEST = "manifest.json"
 # never stored), and the fields of a slot beside its label and name.
 SLOT_FIXED_BYTES = 512
 MANIFEST_HEAD_BYTES = 1024
+# What parsing may make: a slot is a dozen JSON values; parsed, each costs tens of bytes whatever its JSON size
+# (`[[],[],...]` is 3 bytes a list, 56 parsed), so the values, not the bytes, bound the memory of a parse.
+VALUES_PER_SLOT = 16
+STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*(?:"|\\?\Z)', re.DOTALL)  # ends at its quote or the end: linear
 
 
 def max_manifest_bytes(max_slots: int) -> int:
     return MANIFEST_HEAD_BYTES + 4 * MAX_POOL_NAME + max_slots * (SLOT_FIXED_BYTES + 4 * (MAX_LABEL + MAX_NAME))
+
+
+def max_manifest_values(max_slots: int) -> int:
+    return 64 + VALUES_PER_SLOT * max_slots
 
 
 def max_archive_bytes(pools: Pools) -> int:
@@ -53,56 +68,79 @@ def archive_file_name(manifest: Manifest) -> tuple[str, str]:
     return f"{ascii_stem}.imagepool.tar", quote(f"{stem}.imagepool.tar")
 
 
-def export_pool(pools: Pools, pool_id: str, out: Path, progress: bool | None = False) -> int:
-    """Write the pool's manifest and objects; every object is re-hashed as it is written, and a damaged one
-    stops the export (the partial archive is removed), since the archive would be refused by import."""
+# ----- export ---------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Export:
+    """A pool's archive, ready to stream: the manifest read under the gc lock, and each object's size."""
+    manifest: Manifest
+    data: bytes
+    objects: tuple[tuple[str, int], ...]  # (key, size) in archive order
+
+    @property
+    def size(self) -> int:
+        members = [len(self.data), *(size for _, size in self.objects)]
+        return sum(512 + size + len(padding(size)) for size in members) + len(END)
+
+
+def prepare_export(pools: Pools, pool_id: str) -> Export:
+    """What export will send, read while the caller holds the gc lock shared: an unknown pool is a 404, a pool
+    with no valid generation a 409, a missing object a damaged store."""
     if not pools.exists(pool_id):
-        raise UnknownPool(f"no pool {pool_id}")
+        raise unknown_pool(pool_id)
     manifest, damage = pools.load_checked(pool_id)
     if damage:
-        raise DamagedObject(f"pool {pool_id} is damaged: {damage}")
-    keys = sorted(manifest.referenced_keys())
+        raise PoolDamaged(f"pool {pool_id} is damaged: {damage}; nothing was exported")
+    objects = []
+    for key in sorted(manifest.referenced_keys()):
+        try:
+            objects.append((key, os.stat(pools.objects.path(key)).st_size))
+        except FileNotFoundError:
+            raise DamagedObject(f"object {key} is missing from the store; run fsck") from None
+    return Export(manifest, manifest.dumps(), tuple(objects))
+
+
+def export_chunks(pools: Pools, export: Export, progress: Callable = lambda keys: keys) -> Iterator[bytes]:
+    """The archive's bytes, in pieces of at most CHUNK; each object is re-hashed as it is read, and a damaged one
+    (changed since prepare_export) raises DamagedObject before its last piece is given."""
+    yield header(MANIFEST, len(export.data)) + export.data + padding(len(export.data))
+    for key, size in progress(export.objects):
+        yield header(f"objects/{ids.key_folder(key)}/{key}", size)
+        hasher, left = blake3.blake3(), size
+        with open(pools.objects.path(key), "rb") as f:
+            while left:
+                chunk = f.read(min(CHUNK, left))
+                if not chunk:
+                    raise DamagedObject(f"object {key} is shorter than it was; run fsck")
+                hasher.update(chunk)
+                left -= len(chunk)
+                if not left and hasher.hexdigest() != ids.key_digest(key):
+                    raise DamagedObject(f"object {key} is damaged (its bytes no longer hash to its name); run fsck")
+                yield chunk
+        yield padding(size)
+    yield END
+
+
+def export_pool(pools: Pools, pool_id: str, out: Path, progress: bool | None = False) -> int:
+    """Write the pool's archive to `out` (the CLI); a damaged object stops it and leaves no file."""
+    pool_id = ids.pool_id(pool_id)
     tmp = out.with_name(out.name + ".part")
-    try:
-        with tarfile.open(tmp, "w") as tar:
-            data = manifest.dumps()
-            member = tarfile.TarInfo(MANIFEST)
-            member.size = len(data)
-            tar.addfile(member, io.BytesIO(data))
-            for key in tqdm(keys, desc="export", unit="obj", disable=None if progress else True):
-                _add_verified(tar, pools, key)
-        tmp.replace(out)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return len(keys)
+    with pools.store_lock.shared(pools.lock_timeout):
+        export = prepare_export(pools, pool_id)
+        bar = lambda objects: tqdm(objects, desc="export", unit="obj", disable=None if progress else True)
+        try:
+            with open(tmp, "wb") as f:
+                for chunk in export_chunks(pools, export, bar):
+                    f.write(chunk)
+            tmp.replace(out)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+    return len(export.objects)
 
 
-class _Hashing(io.RawIOBase):
-    def __init__(self, f):
-        self.f, self.hasher = f, blake3.blake3()
-
-    def readinto(self, buffer) -> int:
-        n = self.f.readinto(buffer)
-        self.hasher.update(memoryview(buffer)[:n])
-        return n
-
-    def readable(self) -> bool:
-        return True
-
-
-def _add_verified(tar: tarfile.TarFile, pools: Pools, key: str) -> None:
-    try:
-        f = open(pools.objects.path(key), "rb")
-    except FileNotFoundError:
-        raise DamagedObject(f"object {key} is missing from the store; run fsck") from None
-    with f:
-        member = tar.gettarinfo(fileobj=f, arcname=f"objects/{ids.key_folder(key)}/{key}")
-        member.mode, member.uid, member.gid, member.uname, member.gname = 0o444, 0, 0, "", ""
-        source = _Hashing(f)
-        tar.addfile(member, io.BufferedReader(source, CHUNK))
-        if source.hasher.hexdigest() != ids.key_digest(key):
-            raise DamagedObject(f"object {key} is damaged (its bytes no longer hash to its name); run fsck")
+# ----- import ---------------------------------------------------------------------------------------------------
 
 
 @dataclass
@@ -111,54 +149,80 @@ class ImportResult:
     objects_added: int
 
 
+@dataclass
+class Verified:
+    """An archive that passed every check: its manifest and its objects, staged, not yet in the store."""
+    manifest: Manifest
+    staged: list[Ingest]
+
+
 def import_pool(pools: Pools, archive: Path, new_id: bool = False, progress: bool | None = False) -> ImportResult:
-    try:
-        tar = tarfile.open(archive, "r|*")
-    except (tarfile.TarError, OSError) as e:
-        raise ArchiveInvalid(f"not a readable tar archive: {e}") from None
-    with tar, tempfile.TemporaryDirectory(prefix="image-pool-import-") as staging:
-        try:
-            manifest, staged = _read(pools, tar, Path(staging), progress)
-        except (tarfile.TarError, EOFError, OSError) as e:
-            raise ArchiveInvalid(f"archive is damaged: {e}") from None
+    """The CLI's import: verify the whole archive, then publish it (see publish_import); with `new_id`, as a new
+    pool beside the one it came from."""
+    with Staging(pools.objects.tmp_dir) as staging:
+        verified = verify_archive(pools, archive, staging.folder, progress)
         if new_id:
-            manifest.pool_id = ids.new_pool_id()
-        exists = PoolExists(f"pool {manifest.pool_id} already exists here; nothing was changed. Import it with "
-                            f"--new-id (new_id over HTTP) to keep both")
-        if not new_id and pools.exists(manifest.pool_id):  # early, before any object is stored; decided under the lock
-            raise exists
+            verified.manifest.pool_id = ids.new_pool_id()
+        else:
+            refuse_existing(pools, verified)
         with pools.adding() as batch:
-            added = sum(batch.note(pools.objects.put_file(path)).created
-                        for path in tqdm(staged, desc="import", unit="obj", disable=None if progress else True))
-            try:
-                return ImportResult(pools.write_imported(manifest), added)
-            except PoolExists:
-                raise exists from None
+            return publish_import(pools, verified, batch, progress=progress)
 
 
-def _read(pools: Pools, tar: tarfile.TarFile, staging: Path, progress: bool) -> tuple[Manifest, list[Path]]:
+def refuse_existing(pools: Pools, verified: Verified) -> None:
+    """Early, before any object is stored; decided again under the pool's lock."""
+    if pools.exists(verified.manifest.pool_id):
+        raise _exists(verified.manifest.pool_id)
+
+
+def _exists(pool_id: str) -> PoolExists:
+    return PoolExists(f"pool {pool_id} already exists here; nothing was changed. Import it with --new-id (new_id "
+                      f"over HTTP) to keep both")
+
+
+def publish_import(pools: Pools, verified: Verified, batch: AddBatch, lock: FileLock | None = None,
+                   progress: bool | None = False) -> ImportResult:
+    """Move the staged objects into the store and publish the pool, inside `batch` (the gc lock held shared)."""
+    added = sum(batch.note(ingest.publish()).created
+                for ingest in tqdm(verified.staged, desc="import", unit="obj", disable=None if progress else True))
+    try:
+        return ImportResult(pools.write_imported(verified.manifest, lock=lock), added)
+    except PoolExists:
+        raise _exists(verified.manifest.pool_id) from None
+
+
+def verify_archive(pools: Pools, archive: Path, staging: Path, progress: bool | None = False) -> Verified:
+    """Read and check the whole archive, staging its objects in `staging` (inside the store)."""
+    staged: list[Ingest] = []
+    try:
+        with open(archive, "rb") as f:
+            reader = TarReader(decoded(f, os.fstat(f.fileno()).st_size))
+            return _read(pools, reader, staging, staged, progress)
+    except BaseException:
+        for ingest in staged:
+            ingest.abort()
+        raise
+
+
+def _read(pools: Pools, reader: TarReader, staging: Path, staged: list[Ingest], progress) -> Verified:
     limits = pools.objects.limits
     max_members = 1 + 2 * pools.max_slots
-    manifest: Manifest | None = None
+    first = reader.next()
+    if first is None:
+        raise ArchiveInvalid("archive has no manifest.json")
+    if first.name != MANIFEST:
+        raise ArchiveInvalid(f"the archive's first member must be {MANIFEST} (made by export), not {first.name!r:.120}")
+    cap = max_manifest_bytes(pools.max_slots)
+    if first.size > cap:
+        raise ArchiveInvalid(f"{MANIFEST} is {first.size:,} bytes, over the {cap:,} that a pool of "
+                             f"{pools.max_slots:,} slots can take")
+    manifest = _checked_manifest(reader.read(first), pools)
+    wanted = manifest.referenced_keys()
     infos: dict[str, ImageInfo] = {}
-    staged: list[Path] = []
     with tqdm(desc="verify", unit="obj", disable=None if progress else True) as bar:
-        for count, member in enumerate(tar, 1):
+        for count, member in enumerate(iter(reader.next, None), 2):
             if count > max_members:
                 raise ArchiveInvalid(f"archive has more than {max_members:,} members")
-            if not member.isreg() or member.issparse():
-                raise ArchiveInvalid(f"archive member {member.name!r:.120} is not a plain file")
-            if manifest is None:
-                if member.name != MANIFEST:
-                    raise ArchiveInvalid(f"the archive's first member must be {MANIFEST} (made by export), "
-                                         f"not {member.name!r:.120}")
-                cap = max_manifest_bytes(pools.max_slots)
-                if member.size > cap:
-                    raise ArchiveInvalid(f"{MANIFEST} is {member.size:,} bytes, over the {cap:,} that a pool of "
-                                         f"{pools.max_slots:,} slots can take")
-                manifest = _checked_manifest(tar.extractfile(member).read(), pools)
-                wanted = manifest.referenced_keys()
-                continue
             key = _object_key(member.name)
             if key not in wanted:
                 raise ArchiveInvalid(f"archive member {member.name!r:.120} is not an object the manifest references "
@@ -166,45 +230,74 @@ def _read(pools: Pools, tar: tarfile.TarFile, staging: Path, progress: bool) -> 
             if member.size > limits.max_bytes:
                 raise ArchiveInvalid(f"object {key} is {member.size:,} bytes, over the limit of {limits.max_bytes:,}")
             wanted.discard(key)
-            path = staging / key
-            infos[key] = _stage(tar.extractfile(member), path, key, pools)
-            staged.append(path)
+            ingest = pools.objects.ingest(f"object {key}", folder=staging)
+            staged.append(ingest)
+            infos[key] = _stage(reader.chunks(member), ingest, key)
             bar.update()
-    if manifest is None:
-        raise ArchiveInvalid("archive has no manifest.json")
     if wanted:
         raise ArchiveInvalid(f"archive lacks {len(wanted)} object(s) the manifest references, e.g. {min(wanted)}")
     problems = slot_problems(manifest, infos, pools.max_slots)
     if problems:
         raise ArchiveInvalid(f"manifest.json does not match its objects: {problems[0]}"
                              + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""))
-    return manifest, staged
+    return Verified(manifest, staged)
+
+
+def _stage(chunks: Iterator[bytes], ingest: Ingest, key: str) -> ImageInfo:
+    """Copy one object out of the archive into the store's staging and check its hash and that it is the image it
+    says it is."""
+    for chunk in chunks:
+        ingest.write(chunk)
+    if ingest.digest() != ids.key_digest(key):
+        raise ArchiveInvalid(f"object {key} in the archive does not match its hash")
+    try:
+        info = ingest.prepare()
+    except PoolError as e:
+        raise ArchiveInvalid(f"object {key} is not an image we accept: {e.message}") from None
+    if not key.endswith("." + info.ext):
+        raise ArchiveInvalid(f"object {key} holds a {info.ext} image")
+    return info
+
+
+def bounded_values(raw: bytes, limit: int) -> bool:
+    """Whether parsing `raw` makes at most about `limit` JSON values, counted on its structure alone: the commas,
+    brackets and braces outside strings. The count over all the bytes is an upper bound that costs next to nothing;
+    only when it is over (text full of commas, or an attack) are those inside strings subtracted, string by string,
+    with no copy, giving up at more strings than `limit` values can have."""
+    def count(start: int = 0, end: int = len(raw)) -> int:
+        return raw.count(b",", start, end) + raw.count(b"[", start, end) + raw.count(b"{", start, end)
+    structure = count()
+    if structure <= limit:
+        return True
+    for n, string in enumerate(STRING.finditer(raw)):
+        if n > 2 * limit:  # a key and a value per value at the most
+            return False
+        structure -= count(*string.span())
+    return structure <= limit
 
 
 def _checked_manifest(raw: bytes, pools: Pools) -> Manifest:
-    """The archive's manifest, judged as the API judges its input: ids, slot count, labels and names as text."""
+    """The archive's manifest, parsed once after its size in values is bounded, and judged as the API judges its
+    input: ids, slot count, labels and names as text."""
+    if not bounded_values(raw, max_manifest_values(pools.max_slots)):
+        raise ArchiveInvalid(f"{MANIFEST} holds more JSON values than a pool of {pools.max_slots:,} slots has")
     try:
-        pool_id = _named_pool(raw)
-        manifest = Manifest.loads(raw, pool_id)
+        try:
+            data = json.loads(raw)
+        except (ValueError, RecursionError, MemoryError) as e:  # bad UTF-8, bad JSON, a number too long, nesting
+            raise ManifestInvalid(f"not JSON: {type(e).__name__}: {str(e)[:200]}") from None
+        del raw
+        if not isinstance(data, dict):
+            raise ManifestInvalid("manifest is not an object")
+        manifest = Manifest.from_json(data, ids.pool_id(data.get("pool_id")))
         if manifest.count > pools.max_slots:
             raise BadRequest(f"{manifest.count:,} slots, over the limit of {pools.max_slots:,}")
         manifest.slots = tuple(replace(s, label=clean_text(s.label, MAX_LABEL, f"slot {s.id}'s label"),
                                        name=clean_name(s.name)) for s in manifest.slots)
         manifest.name = clean_text(manifest.name, MAX_POOL_NAME, "the pool's name")
-    except (ManifestInvalid, PoolError) as e:
+    except (ManifestInvalid, PoolError, TypeError, ValueError, OverflowError, KeyError, AttributeError) as e:
         raise ArchiveInvalid(f"manifest.json is invalid: {getattr(e, 'message', e)}") from None
     return manifest
-
-
-def _named_pool(raw: bytes) -> str:
-    """The pool id the manifest names, whatever else is wrong with it (Manifest.loads says what)."""
-    try:
-        data = json.loads(raw.decode("utf-8"))
-    except (ValueError, RecursionError, MemoryError) as e:  # bad UTF-8, bad JSON, a number too long, nesting
-        raise ManifestInvalid(f"not JSON: {type(e).__name__}: {str(e)[:200]}") from None
-    if not isinstance(data, dict):
-        raise ManifestInvalid("manifest is not an object")
-    return ids.pool_id(data.get("pool_id"))
 
 
 def _object_key(name: str) -> str:
@@ -212,21 +305,3 @@ def _object_key(name: str) -> str:
     if len(parts) != 3 or parts[0] != "objects" or not ids.is_object_key(parts[2]) or parts[1] != ids.key_folder(parts[2]):
         raise ArchiveInvalid(f"unexpected archive member {name!r:.120}")
     return parts[2]
-
-
-def _stage(source, path: Path, key: str, pools: Pools) -> ImageInfo:
-    """Copy one object out of the archive (outside the store) and check its hash and that it is the image it says."""
-    hasher = blake3.blake3()
-    with open(path, "wb") as out:
-        while chunk := source.read(CHUNK):
-            hasher.update(chunk)
-            out.write(chunk)
-    if hasher.hexdigest() != ids.key_digest(key):
-        raise ArchiveInvalid(f"object {key} in the archive does not match its hash")
-    try:
-        info = inspect(path, pools.objects.limits, f"object {key}")
-    except PoolError as e:
-        raise ArchiveInvalid(f"object {key} is not an image we accept: {e.message}") from None
-    if not key.endswith("." + info.ext):
-        raise ArchiveInvalid(f"object {key} holds a {info.ext} image")
-    return info

@@ -166,7 +166,8 @@ def cmd_gc(args) -> int:
     print(f"{verb} {len(report.deleted)} object(s), {len(report.temp_files)} temp file(s), "
           f"{len(report.derived)} derived file(s); kept {report.kept_referenced} referenced and "
           f"{report.kept_young} younger than {args.grace:g} day(s)"
-          + (f"; removed {len(report.deleted_pools)} deleted pool(s) left by a crash" if report.deleted_pools else ""))
+          + (f"; removed {len(report.deleted_pools)} deleted pool(s) left by a crash" if report.deleted_pools else "")
+          + (f"; removed {len(report.stagings)} import staging folder(s) left by a crash" if report.stagings else ""))
     return 0
 
 

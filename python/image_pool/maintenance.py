@@ -13,6 +13,7 @@ from .errors import GcRefused, PoolError
 from .formats import ImageInfo, inspect
 from .manifest import MAX_LABEL, MAX_NAME, MAX_POOL_NAME, Manifest, ManifestInvalid, is_clean_text
 from .pools import TRASH, Pools
+from .staging import remove_abandoned
 
 DAY = 86400.0
 HOUR = 3600.0
@@ -121,6 +122,7 @@ class GcReport:
     temp_files: list[Path] = field(default_factory=list)
     derived: list[Path] = field(default_factory=list)  # orphan thumbnails and old MaskEditor copies
     deleted_pools: list[Path] = field(default_factory=list)  # left in trash/ by a delete that crashed
+    stagings: list[Path] = field(default_factory=list)  # of imports whose process died
 
 
 def referenced_keys(pools: Pools) -> set[str]:
@@ -176,6 +178,7 @@ def gc(pools: Pools, grace_days: float = 14.0, dry_run: bool = False, progress: 
         report.derived = _stale_derived(pools, set(report.deleted), now, min(cutoff, now - DAY))
         report.deleted_pools = sorted((pools.root / TRASH).glob("*")) if (pools.root / TRASH).is_dir() else []
         if not dry_run:
+            report.stagings = remove_abandoned(pools.objects.tmp_dir)
             for path in report.temp_files + report.derived:
                 path.unlink(missing_ok=True)
             for folder in report.deleted_pools:  # a delete that crashed before removing what it had moved away

@@ -12,7 +12,7 @@ import logging
 import os
 import shutil
 import time
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Sequence, TypeVar
 
@@ -24,7 +24,7 @@ from .formats import Limits
 from .manifest import MAX_LABEL, MAX_POOL_NAME, Manifest, ManifestInvalid, Slot, clean_name, clean_text
 from .parsed_manifests import PoolSummary, generation_mtime, identity_of, parsed
 from .store import ObjectStore, StoredObject
-from .store_lock import FileLock, StoreLock, pool_busy, pool_lock
+from .store_lock import FileLock, StoreLock, gc_running, pool_busy, pool_lock
 
 log = logging.getLogger("image_pool")
 
@@ -56,11 +56,15 @@ class AddBatch:
     published its manifest meanwhile.
     """
 
-    def __init__(self, pools: "Pools"):
+    def __init__(self, pools: "Pools", held: FileLock | None = None):
+        """`held`: the store lock, held shared already by the caller; else it is taken here (waiting up to the
+        lock timeout)."""
         self.pools = pools
         self.created: list[str] = []
-        self._hold = pools.store_lock.shared(pools.lock_timeout)
-        self._hold.__enter__()
+        if held is None:
+            held = pools.store_lock.shared_hold()
+            held.acquire(pools.lock_timeout, gc_running)
+        self._held = held
 
     def note(self, stored: StoredObject) -> StoredObject:
         if stored.created:
@@ -68,7 +72,7 @@ class AddBatch:
         return stored
 
     def close(self, failed: bool) -> None:
-        self._hold.__exit__(None, None, None)
+        self._held.release()
         if failed and self.created:
             self.pools.roll_back(self.created)
 
@@ -285,8 +289,8 @@ class Pools:
 
     # ----- adding objects --------------------------------------------------------------------------------------
 
-    def begin_adding(self) -> AddBatch:
-        return AddBatch(self)
+    def begin_adding(self, held: FileLock | None = None) -> AddBatch:
+        return AddBatch(self, held)
 
     @contextmanager
     def adding(self, batch: AddBatch | None = None) -> Iterator[AddBatch]:

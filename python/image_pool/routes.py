@@ -15,6 +15,7 @@ and nothing slow stalls the rest:
 """
 
 import asyncio
+import logging
 import os
 import weakref
 from concurrent.futures import ThreadPoolExecutor
@@ -25,23 +26,27 @@ from typing import Callable
 from aiohttp import web
 
 from . import host, ids, masks, thumbs
-from .api_requests import (AddInputFileRequest, LabelRequest, MaskRequest, PoolRequest, RenameRequest,
+from .api_requests import (AddInputFileRequest, truth, LabelRequest, MaskRequest, PoolRequest, RenameRequest,
                            ReorderRequest, SlotRequest)
 from .decoding import DECODES
 from .editor_copy import editor_copy
-from .errors import BadRequest, NoInputFolder, PoolBusy, UnknownObject
+from .archive import archive_file_name, export_chunks, prepare_export, publish_import, refuse_existing, verify_archive
+from .errors import BadRequest, DamagedObject, NoInputFolder, PoolBusy, PoolError, UnknownObject
 from .formats import CONTENT_TYPES
 from .http_json import BODY_IDLE_TIMEOUT, json_errors, manifest_response, read_json
 from .input_files import open_input_file
 from .manifest import MAX_LABEL, clean_text
 from .pools import Pools, unknown_pool
 from .request_guard import Guard
+from .staging import Staging
+from .store_lock import FileLock, gc_running, pool_busy
 from .uploads import Upload, read_archive_upload, read_upload
 
+log = logging.getLogger("image_pool.http")
 PREFIX = "/grid_pool"
 IMMUTABLE = "public, max-age=31536000, immutable"
 FILE_CHUNK = 1024 * 1024
-READ_THREADS, WRITE_THREADS = 4, 8
+READ_THREADS, WRITE_THREADS, IMPORT_THREADS = 4, 8, 2
 LOCK_POLL_FIRST, LOCK_POLL_MAX = 0.005, 0.1  # seconds between tries of another process's pool lock
 
 
@@ -54,6 +59,7 @@ class PoolApi:
         self.client_timeout = client_timeout
         self._reads = ThreadPoolExecutor(READ_THREADS, thread_name_prefix="image-pool-read")
         self._writes = ThreadPoolExecutor(WRITE_THREADS, thread_name_prefix="image-pool-write")
+        self._imports = ThreadPoolExecutor(IMPORT_THREADS, thread_name_prefix="image-pool-import")
         self._gates: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
         self._rendering: dict[tuple[str, int], asyncio.Future] = {}
 
@@ -104,13 +110,7 @@ class PoolApi:
         except asyncio.TimeoutError:
             raise PoolBusy(f"pool {pool_id} is busy with earlier changes; try again in a moment") from None
         try:
-            lock = pools.lock(pool_id)
-            pause = LOCK_POLL_FIRST
-            while not lock.try_acquire():
-                if loop.time() >= deadline:
-                    raise PoolBusy(f"pool {pool_id} is locked by another process; try again in a moment")
-                await asyncio.sleep(pause)
-                pause = min(pause * 2, LOCK_POLL_MAX)
+            lock = await self._take(pools.lock(pool_id), deadline, pool_busy(pool_id))
             try:
                 return await self._write(fn, *args, lock=lock)
             finally:
@@ -118,12 +118,31 @@ class PoolApi:
         finally:
             gate.release()
 
-    async def _publishing(self, pool_id: str, upload: Upload, publish, creates: bool = True):
+    @staticmethod
+    async def _take(lock: FileLock, deadline: float, busy: Callable[[], PoolError]) -> FileLock:
+        """Wait for a file lock (another process may hold it) on the event loop, holding no thread: it is tried
+        without blocking, at growing intervals, until `deadline` (the loop's clock), then `busy()` is raised."""
+        loop = asyncio.get_running_loop()
+        pause = LOCK_POLL_FIRST
+        while not lock.try_acquire():
+            if loop.time() >= deadline:
+                raise busy()
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, LOCK_POLL_MAX)
+        return lock
+
+    async def _gc_lock_shared(self) -> FileLock:
+        """The store's gc lock, held shared (a running gc holds it exclusive), waited for on the event loop."""
+        pools = self.pools
+        return await self._take(pools.store_lock.shared_hold(), asyncio.get_running_loop().time() + pools.lock_timeout,
+                                gc_running)
+
+    async def _publishing(self, pool_id: str, upload, publish, creates: bool = True):
         """`publish(batch, lock=...)` for a staged upload: the store's gc lock is held shared (an AddBatch) from the
-        first object published to the manifest, not while the body arrived."""
+        first object published to the manifest, not while the body arrived, and waited for holding no thread."""
         pools = self.pools
         try:
-            batch = await self._write(pools.begin_adding)
+            batch = pools.begin_adding(await self._gc_lock_shared())
             failed = True
             try:
                 result = await self._mutate(pool_id, publish, batch, creates=creates)
@@ -266,42 +285,61 @@ class PoolApi:
     # ----- archives (the CLI's export and import) ----------------------------------------------------------------
 
     async def export(self, request: web.Request) -> web.StreamResponse:
-        """The pool's archive, as `export` writes it, as a download named after the pool."""
-        from .archive import archive_file_name, export_pool
+        """The pool's archive as a download named after the pool, streamed from the objects (no copy of it is
+        written) while the gc lock is held shared, so a delete and gc meanwhile cannot take what it reads. A
+        damaged object found on the way ends the connection before the promised length: the client sees a broken
+        download, never a whole-looking archive."""
         pools = self.pools
         pool_id = ids.pool_id(request.query.get("pool_id"))
         if not pools.exists(pool_id):
             raise unknown_pool(pool_id)
-        pools.objects.tmp_dir.mkdir(parents=True, exist_ok=True)
-        path = pools.objects.tmp_dir / f"export-{pool_id}-{os.getpid()}-{id(request)}.tar"
+        held = await self._gc_lock_shared()
         try:
-            await self._write(export_pool, pools, pool_id, path)
-            manifest = await self._read(pools.load, pool_id)
-            ascii_name, utf8_name = archive_file_name(manifest)
-            headers = {"Content-Disposition": f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{utf8_name}",
-                       "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
-            with await self._read(open, path, "rb") as f:
-                response = web.StreamResponse(headers={**headers, "Content-Type": "application/x-tar"})
-                response.content_length = os.fstat(f.fileno()).st_size
-                await response.prepare(request)
-                while chunk := await self._read(f.read, FILE_CHUNK):
+            export = await self._read(prepare_export, pools, pool_id)
+            ascii_name, utf8_name = archive_file_name(export.manifest)
+            response = web.StreamResponse(headers={
+                "Content-Disposition": f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{utf8_name}",
+                "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff", "Content-Type": "application/x-tar"})
+            response.content_length = export.size
+            await response.prepare(request)
+            chunks = export_chunks(pools, export)
+            try:
+                while (chunk := await self._read(next, chunks, None)) is not None:
                     await response.write(chunk)
-                await response.write_eof()
+            except DamagedObject as e:
+                log.error("export of pool %s stopped: %s", pool_id, e.message)
+                if request.transport is not None:
+                    request.transport.close()
+                return response
+            finally:
+                chunks.close()
+            await response.write_eof()
             return response
         finally:
-            path.unlink(missing_ok=True)
+            held.release()
 
     async def import_archive(self, request: web.Request) -> web.Response:
         """multipart `archive` (and `new_id`: true to keep both when the pool is here): the imported pool's manifest.
-        The archive is received into a temporary file, under the archive's caps, before it is read."""
-        from .archive import import_pool
+        The archive is received into a staging folder of the store, under the archive's caps, then verified on the
+        import threads (so imports never take the threads changes run on), then published like an add."""
         pools = self.pools
-        upload = await read_archive_upload(request, pools, self.client_timeout)
+        loop = asyncio.get_running_loop()
+        staging = Staging(pools.objects.tmp_dir).__enter__()
         try:
-            new_id = upload.fields.get("new_id", "").strip().lower() in ("1", "true", "yes", "on")
-            result = await self._write(import_pool, pools, upload.path, new_id)
+            upload = await read_archive_upload(request, pools, staging.folder, self.client_timeout)
+            new_id = truth(upload.fields.get("new_id", "false"), "new_id")
+            verified = await loop.run_in_executor(self._imports, verify_archive, pools, upload.path, staging.folder)
+            upload.abort()  # read whole: its space is free before the objects enter the store
+            if new_id:
+                verified.manifest.pool_id = ids.new_pool_id()
+            else:
+                refuse_existing(pools, verified)
+
+            def publish(batch, lock):
+                return publish_import(pools, verified, batch, lock=lock)
+            result = await self._publishing(verified.manifest.pool_id, upload, publish)
         finally:
-            upload.abort()
+            await loop.run_in_executor(self._imports, staging.__exit__, None, None, None)
         return manifest_response(result.manifest, objects_added=result.objects_added)
 
     # ----- files -------------------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from .formats import Limits
 from .http_json import BODY_IDLE_TIMEOUT, json_errors
 from .pools import Pools
 from .request_guard import Guard
+from .staging import remove_abandoned
 from .routes import PoolApi
 from .web_assets import asset_response
 
@@ -45,6 +46,7 @@ def make_app(root: Path, input_dir: Path | None = None, limits: Limits = Limits(
              allow_hosts=(), client_timeout: float = BODY_IDLE_TIMEOUT, **pool_options) -> web.Application:
     """The standalone app; `pool_options` go to Pools (lock_timeout, max_slots, ...)."""
     pools = Pools(root, limits=limits, **pool_options)
+    remove_abandoned(pools.objects.tmp_dir)  # what imports left when their process died
     guard = Guard.for_standalone(listen_host, allow_hosts)
     routes = web.RouteTableDef()
     api = PoolApi(lambda: pools, lambda: input_dir, guard, client_timeout=client_timeout)

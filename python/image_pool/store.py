@@ -18,6 +18,7 @@ from . import ids
 from .atomic import publish_once, replace_damaged
 from .errors import NotAnImage, TooLarge, UnknownObject
 from .formats import ImageInfo, Limits, inspect
+from .staging import PREFIX as STAGING_PREFIX
 
 CHUNK = 1024 * 1024
 log = logging.getLogger("image_pool")
@@ -44,14 +45,15 @@ class Ingest:
     A file over the size cap is refused as soon as the cap is crossed, before the rest is read.
     """
 
-    def __init__(self, store: "ObjectStore", name: str = "the file"):
+    def __init__(self, store: "ObjectStore", name: str = "the file", folder: Path | None = None):
         self._store = store
         self.name = name  # what errors call the file: the user's name for it, never the temp path
         self._hasher = blake3.blake3()
         self.size = 0
         self.info: ImageInfo | None = None
-        store.tmp_dir.mkdir(parents=True, exist_ok=True)
-        self._path = store.tmp_dir / f"{secrets.token_hex(12)}.part"
+        folder = store.tmp_dir if folder is None else folder  # an import stages in a folder of its own (staging.py)
+        folder.mkdir(parents=True, exist_ok=True)
+        self._path = folder / f"{secrets.token_hex(12)}.part"
         self._file: BinaryIO | None = open(self._path, "xb")
 
     @property
@@ -66,6 +68,10 @@ class Ingest:
             raise TooLarge(f"{self.name} is over the limit of {self._store.limits.max_bytes:,} bytes")
         self._hasher.update(chunk)
         self._file.write(chunk)
+
+    def digest(self) -> str:
+        """The hex BLAKE3 of the bytes written so far."""
+        return self._hasher.hexdigest()
 
     def prepare(self) -> ImageInfo:
         """Finish writing and check the file is an image we accept. Nothing is in the store yet."""
@@ -87,7 +93,7 @@ class Ingest:
         of that name whose bytes are damaged is replaced by these, which are the right ones: adding the original
         file again is how a damaged object is repaired (git does the same)."""
         try:
-            key = ids.new_object_key(self._hasher.hexdigest(), self.info.ext)
+            key = ids.new_object_key(self.digest(), self.info.ext)
             os.chmod(self._path, READ_ONLY)
             final = self._store.path(key)
             created = publish_once(self._path, final, keep_temp=True)
@@ -137,8 +143,8 @@ class ObjectStore:
         except FileNotFoundError:
             raise UnknownObject(f"no object {key}") from None
 
-    def ingest(self, name: str = "the file") -> Ingest:
-        return Ingest(self, name)
+    def ingest(self, name: str = "the file", folder: Path | None = None) -> Ingest:
+        return Ingest(self, name, folder)
 
     def put_chunks(self, chunks: Iterable[bytes], name: str = "the file") -> StoredObject:
         with self.ingest(name) as ingest:
@@ -192,7 +198,9 @@ class ObjectStore:
         self.path(key).unlink(missing_ok=True)
 
     def stale_temp_files(self, older_than: float) -> list[Path]:
+        """Uploads left by a crash (an import's staging is judged by its lock: staging.py)."""
         if not self.tmp_dir.is_dir():
             return []
         cutoff = time.time() - older_than
-        return [p for p in self.tmp_dir.iterdir() if p.stat().st_mtime < cutoff]
+        return [p for p in self.tmp_dir.iterdir()
+                if not p.name.startswith(STAGING_PREFIX) and p.is_file() and p.stat().st_mtime < cutoff]

@@ -97,14 +97,22 @@ def pool_busy(pool_id: str) -> Callable[[], PoolBusy]:
     return lambda: PoolBusy(f"pool {pool_id} is locked by another process; try again in a moment")
 
 
+def gc_running() -> StoreBusy:
+    return StoreBusy("the store is being garbage-collected (python -m image_pool gc); try again in a moment")
+
+
 class StoreLock:
     def __init__(self, root: Path):
         self.path = Path(root) / "gc.lock"
 
+    def shared_hold(self) -> FileLock:
+        """A new, unacquired shared hold, for a caller that waits for it its own way (the HTTP server, on its event
+        loop)."""
+        return FileLock(self.path, exclusive=False)
+
     @contextmanager
     def shared(self, timeout: float) -> Iterator[None]:
-        with FileLock(self.path, exclusive=False).held(timeout, lambda: StoreBusy(
-                "the store is being garbage-collected (python -m image_pool gc); try again in a moment")):
+        with self.shared_hold().held(timeout, gc_running):
             yield
 
     @contextmanager

@@ -6,7 +6,6 @@ stops sending is dropped.
 """
 
 import asyncio
-import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -88,15 +87,15 @@ class ArchiveUpload:
         self.path.unlink(missing_ok=True)
 
 
-async def read_archive_upload(request: web.Request, pools, idle: float = BODY_IDLE_TIMEOUT) -> ArchiveUpload:
-    """A multipart body with one `archive` file part, received into a temporary file of the store (nothing else
-    is touched), refused as soon as it passes the largest archive a pool at the caps makes."""
+async def read_archive_upload(request: web.Request, pools, folder: Path,
+                              idle: float = BODY_IDLE_TIMEOUT) -> ArchiveUpload:
+    """A multipart body with one `archive` file part, received into `folder` (an import's staging, inside the
+    store: nothing else is touched), refused as soon as it passes the largest archive a pool at the caps makes."""
     from .archive import max_archive_bytes
     if not request.content_type.startswith("multipart/"):
         raise BadRequest("send the archive as multipart/form-data, in the 'archive' field")
     cap = max_archive_bytes(pools)
-    pools.objects.tmp_dir.mkdir(parents=True, exist_ok=True)
-    upload = ArchiveUpload(pools.objects.tmp_dir / f"import-{secrets.token_hex(12)}.tar")
+    upload = ArchiveUpload(folder / "archive.tar")
     try:
         reader = await request.multipart()
         archives = text_fields = 0
