@@ -10,7 +10,7 @@ import json
 import numpy as np
 import pytest
 import torch
-from image_pool.decoded_cache import DecodedCache
+from image_pool.decoded_cache import ENTRY_BYTES, MISSING, DecodedCache
 from image_pool.imaging import SlotDecoder
 from PIL import Image
 
@@ -151,9 +151,9 @@ def test_the_cache_holds_exactly_the_decoded_bytes(pools, pool_id, decoder):
     for slot_id in (a, b, a, b):
         decoder.load(pools.objects, manifest.slot(slot_id))
     stats = decoder.cache.stats()
-    assert stats.bytes == (60 * 80 * 3 + 60 * 80 + 30 * 40 * 3 + 30 * 40) * 4, \
-        "image and alpha of a, image and zero mask of b, once each"
-    assert stats.entries == 5 and stats.misses == 3, "one decode each, one zero mask; b's 'no alpha' costs nothing"
+    assert stats.bytes == (60 * 80 * 3 + 60 * 80 + 30 * 40 * 3) * 4 + 4 * ENTRY_BYTES, \
+        "image and alpha of a, image of b and its 'no alpha', once each; no zero mask is kept"
+    assert stats.entries == 4 and stats.misses == 2, "one decode each"
     assert "of 1,024 MiB" in stats.describe()
 
 
@@ -176,8 +176,72 @@ def test_a_cache_of_zero_bytes_keeps_nothing_and_still_decodes(pools, pool_id):
     manifest, (slot_id,) = pools.add(pool_id, [imagegen.png(mode="RGBA", seed=3)])
     first = decoder.load(pools.objects, manifest.slot(slot_id))
     second = decoder.load(pools.objects, manifest.slot(slot_id))
-    assert len(decoder.cache) == 0 or decoder.cache.bytes == 0
+    assert len(decoder.cache) == 0 and decoder.cache.bytes == 0
     assert all(torch.equal(x, y) for x, y in zip(first, second))
+
+
+def test_a_cache_keeps_a_bounded_number_of_entries_of_nothing(pools, pool_id):
+    """'No alpha' entries hold no tensor, yet each costs its entry: 5,000 images never make 5,000 entries."""
+    cache = DecodedCache(max_bytes=100 * ENTRY_BYTES)
+    for i in range(5000):
+        cache.put(("alpha", i), None)
+    assert len(cache) == 100 and cache.bytes <= cache.max_bytes
+
+
+WRITES_AROUND_THE_COUNTER = {
+    "numpy() in place": lambda t: np.multiply(t.numpy(), 0.5, out=t.numpy()),
+    "np.clip out=": lambda t: np.clip(t.numpy(), 0.2, 0.3, out=t.numpy()),
+    "torch.from_numpy alias": lambda t: torch.from_numpy(t.numpy()).fill_(0.25),
+    "DLPack alias": lambda t: torch.from_dlpack(t.__dlpack__()).fill_(0.75),
+    ".data": lambda t: t.data.mul_(0.5).add_(0.1),
+    "apply_": lambda t: t.apply_(lambda v: 1.0 - v),
+    "untyped_storage().fill_": lambda t: t.untyped_storage().fill_(3),
+    "set_ to another storage": lambda t: t.set_(torch.full_like(t, 0.5)),
+}
+
+
+@pytest.mark.parametrize("output", ["IMAGE", "MASK", "MASK stored"])
+@pytest.mark.parametrize("write", WRITES_AROUND_THE_COUNTER.values(), ids=WRITES_AROUND_THE_COUNTER.keys())
+def test_a_write_around_torchs_counter_never_reaches_a_later_run(pools, pool_id, decoder, write, output):
+    """Under inference_mode, as ComfyUI runs nodes: whatever a misbehaving node does to the tensors it was handed,
+    the next run gets the decoded pixels, and never a freed storage (which would crash the process)."""
+    manifest, (slot_id,) = pools.add(pool_id, [imagegen.png(mode="RGBA", height=60, width=80, seed=5)])
+    if output == "MASK stored":
+        manifest = pools.set_mask(pool_id, slot_id, np.eye(60, 80, dtype=bool))
+    slot = manifest.slot(slot_id)
+    with torch.inference_mode():
+        image, mask = decoder.load(pools.objects, slot)
+        expected = image.clone(), mask.clone()
+        write(image if output == "IMAGE" else mask)
+        again = decoder.load(pools.objects, slot)
+        assert all(torch.equal(x, y) for x, y in zip(again, expected))
+        assert (again[0] is image) == (output != "IMAGE"), "only the changed tensor was decoded again"
+
+
+@pytest.mark.parametrize("change", [lambda t: t.untyped_storage().resize_(0),
+                                    lambda t: t.untyped_storage().resize_(t.untyped_storage().nbytes() * 2),
+                                    lambda t: t.set_(t.untyped_storage(), 4, (10,), (1,))],
+                         ids=["freed", "grown elsewhere", "another view of it"])
+def test_a_kept_tensor_whose_storage_was_resized_or_replaced_is_never_handed_out(change):
+    """The built-in decoder's tensors share memory with NumPy, whose storages torch will not resize; the host's may
+    be resizable. A freed storage handed out again would crash the process at its first read."""
+    cache = DecodedCache()
+    tensor = torch.rand(1, 20, 30)  # decoded as the cache's decodes are: outside inference mode
+    cache.put("kept", tensor)
+    with torch.inference_mode():
+        change(tensor)
+        assert cache.get("kept") is MISSING and "kept" not in cache
+
+
+def test_zero_masks_are_never_shared(pools, pool_id, decoder):
+    """Two images of one size without alpha, and two runs of one: a write into one zero mask reaches no other."""
+    manifest, (a, b) = pools.add(pool_id, [imagegen.png(seed=1), imagegen.png(seed=2)])
+    with torch.inference_mode():
+        _, mask_a = decoder.load(pools.objects, manifest.slot(a))
+        mask_a.numpy()[:] = 1
+        _, mask_b = decoder.load(pools.objects, manifest.slot(b))
+        _, mask_a_again = decoder.load(pools.objects, manifest.slot(a))
+    assert not mask_b.any() and not mask_a_again.any()
 
 
 @pytest.mark.parametrize("value", ["abc", "nan", "inf", "-5", " "])

@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import aiohttp
 import pytest
 
 from image_pool.pools import Pools
@@ -65,3 +66,42 @@ async def test_the_pool_is_writable_again_once_the_lock_is_released(aiohttp_clie
     held_lock.let_go()
     response = await client.post("/grid_pool/label", json=label)
     assert response.status == 200 and (await response.json())["slots"][0]["label"] == "free"
+
+
+async def test_adds_and_imports_waiting_for_a_running_gc_never_stall_another_pools_change(aiohttp_client, root,
+                                                                                           pool_id, tmp_path):
+    """Another process holds the gc lock (a running gc) while more adds and imports arrive than there are write
+    threads: they wait on the event loop, so a label to another pool answers at once."""
+    pools = Pools(root)
+    other = "123e4567-e89b-12d3-a456-426614174000"
+    _, (slot,) = pools.add(other, [imagegen.png(seed=2)])
+    from image_pool.archive import export_pool
+    source = Pools(tmp_path / "source")
+    source.add("5b0c0c1e-5555-4555-8555-555555555555", [imagegen.png(seed=3)])
+    export_pool(source, "5b0c0c1e-5555-4555-8555-555555555555", tmp_path / "a.tar")
+    release = tmp_path / "release"
+    holder = subprocess.Popen([sys.executable, "-m", "tests.lock_holder", str(pools.store_lock.path), str(release)],
+                              cwd=PROJECT, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "holding"
+        client = await aiohttp_client(make_app(root, lock_timeout=60))
+
+        def an_import():
+            data = aiohttp.FormData()
+            data.add_field("new_id", "true")
+            data.add_field("archive", (tmp_path / "a.tar").read_bytes(), filename="a.tar")
+            return client.post("/grid_pool/import", data=data)
+        waiting = [asyncio.ensure_future(add(client, pool_id, imagegen.png(seed=10 + i))) for i in range(LOCKED_REQUESTS)]
+        waiting += [asyncio.ensure_future(an_import()) for _ in range(4)]
+        label = await asyncio.wait_for(client.post("/grid_pool/label", json={"pool_id": other, "slot": slot,
+                                                                             "label": "answered"}), 20)
+        assert label.status == 200 and holder.poll() is None
+        assert not any(w.done() for w in waiting), "the adds were still waiting for gc"
+        release.touch()
+        done = await asyncio.wait_for(asyncio.gather(*waiting), 60)
+        assert all(r.status == 200 for r in done[LOCKED_REQUESTS:])
+        assert Pools(root).load(pool_id).count == LOCKED_REQUESTS
+    finally:
+        release.touch()
+        holder.wait(timeout=30)
+        holder.stdout.close()

@@ -5,12 +5,20 @@ object (execution.py, get_input_data: `obj = cached.outputs[output_index]`), so 
 would corrupt ComfyUI's own cache; ComfyUI's nodes clone before they write. A hit therefore hands out the very
 tensor the cache keeps: no copy, no file, no decode.
 
-It then does better than the host, at no cost: torch counts every in-place operation on a tensor in its version
-counter (`tensor._version`), which views share, `detach()` included. An entry whose tensor was written into since
-it was decoded is dropped and decoded again, so a misbehaving node never changes what a later run gets. (A write
-that goes around torch, through `.numpy()` or `.data`, is not counted: such a node breaks ComfyUI's cache too.)
+It then does better than the host, at a few microseconds a hit. Before it hands a kept tensor out again it checks
+that nothing downstream changed it, and decodes again if anything did:
+- torch's version counter (`tensor._version`), which every in-place torch operation moves, through any view;
+- the tensor's storage: the same memory (address and size), the same shape, strides and offset, so a storage that
+  was resized (`untyped_storage().resize_(0)` frees it), replaced (`set_`) or swapped is never handed out;
+- SAMPLES values at random places fixed at decode time, compared with what they were: this catches the writes that
+  go around the counter (through `.numpy()`, `np.clip(..., out=t.numpy())`, a `torch.from_numpy` or DLPack alias,
+  `.data`, `apply_`, `untyped_storage().fill_`), whenever they change any of those values.
+What it cannot catch: a write that goes around torch's counter and changes only values it does not sample (a few
+pixels, or a patch smaller than the spacing of the samples: about 1/SAMPLES of the image). ComfyUI's own cache would
+hand such a write on too.
 
-What the cache holds is what it counts: the bytes of the storages of the tensors it keeps.
+What the cache holds is what it counts: the bytes of the storages of the tensors it keeps, and ENTRY_BYTES for each
+entry, so that even entries of nothing ("this image has no alpha") are bounded, and a size of 0 keeps nothing.
 """
 
 import logging
@@ -27,6 +35,8 @@ import torch
 log = logging.getLogger("image_pool")
 
 DEFAULT_MAX_BYTES = 1 << 30
+ENTRY_BYTES = 256  # what an entry costs beside its tensor's storage (the entry, its key, its samples' header)
+SAMPLES = 4096  # values checked on every hit: about 11 us at 4K, where reads are cache misses
 MISSING = object()  # what get() answers for a key the cache does not hold
 ENV_MAX_MB = "IMAGE_POOL_CACHE_MB"
 
@@ -67,14 +77,41 @@ def storage_bytes(tensor: torch.Tensor | None) -> int:
     return 0 if tensor is None else tensor.untyped_storage().nbytes()
 
 
-@dataclass
-class _Entry:
-    tensor: torch.Tensor | None  # None: "nothing here" (an image with no alpha), remembered too
-    version: int
-    nbytes: int
+class _Witness:
+    """What a kept tensor was when it was kept: its storage and layout, and a sample of its values."""
+
+    __slots__ = ("tensor", "version", "layout", "places", "values")
+
+    def __init__(self, tensor: torch.Tensor):
+        self.tensor = tensor
+        self.version = tensor._version
+        self.layout = self._layout(tensor)
+        count = tensor.numel()  # take() indexes the tensor as if flat, whatever its strides, with no copy
+        self.places = torch.randint(count, (min(SAMPLES, count),), device=tensor.device).sort().values
+        self.values = tensor.take(self.places)
+
+    @staticmethod
+    def _layout(tensor: torch.Tensor) -> tuple:
+        storage = tensor.untyped_storage()
+        return storage.data_ptr(), storage.nbytes(), tensor.shape, tensor.stride(), tensor.storage_offset()
 
     def intact(self) -> bool:
-        return self.tensor is None or self.tensor._version == self.version
+        tensor = self.tensor
+        return (tensor._version == self.version and self._layout(tensor) == self.layout
+                and torch.equal(tensor.take(self.places), self.values))
+
+
+@dataclass
+class _Entry:
+    witness: _Witness | None  # None: "nothing here" (an image with no alpha), remembered too
+    nbytes: int
+
+    @property
+    def tensor(self) -> torch.Tensor | None:
+        return None if self.witness is None else self.witness.tensor
+
+    def intact(self) -> bool:
+        return self.witness is None or self.witness.intact()
 
 
 def trackable():
@@ -137,12 +174,17 @@ class DecodedCache:
 
     def put(self, key: Hashable, tensor: torch.Tensor | None) -> None:
         """Keep `tensor` for `key`. It must track its version: made outside torch.inference_mode (see trackable)."""
-        entry = _Entry(tensor, 0 if tensor is None else tensor._version, storage_bytes(tensor))
+        nbytes = ENTRY_BYTES + storage_bytes(tensor)
+        if nbytes > self.max_bytes:
+            with self._lock:
+                if key in self._entries:
+                    self._drop(key)
+            return  # larger than the whole cache: keep nothing
+        with trackable():
+            entry = _Entry(None if tensor is None else _Witness(tensor), nbytes)
         with self._lock:
             if key in self._entries:
                 self._drop(key)
-            if entry.nbytes > self.max_bytes:
-                return  # larger than the whole cache: keep nothing
             self._entries[key] = entry
             self.bytes += entry.nbytes
             while self.bytes > self.max_bytes:

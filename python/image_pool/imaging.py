@@ -111,9 +111,8 @@ class SlotDecoder:
             if mask is MISSING:
                 mask = self._decode_image(objects, slot.image)[1]
                 cache.put(alpha_key, mask)
-        if mask is None:
-            shape = (image.shape[1], image.shape[2])
-            return image, cache.tensor(("zeros", shape, image.dtype, image.device), lambda: self._zeros(image))
+        if mask is None:  # a new one each run, never shared: a write into one reaches no other image or run
+            return image, self._zeros(image)
         if mask.shape[1:] != image.shape[1:3]:
             raise DamagedObject(f"mask {slot.mask} is {mask.shape[2]}x{mask.shape[1]}, its image is "
                                 f"{image.shape[2]}x{image.shape[1]}")
