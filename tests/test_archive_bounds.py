@@ -4,7 +4,6 @@ stages inside the store, leaves nothing behind a crash, and export streams witho
 import asyncio
 import gzip
 import io
-import json
 import lzma
 import os
 import signal

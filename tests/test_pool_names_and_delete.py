@@ -124,3 +124,72 @@ def test_the_cli_does_not_delete_unasked_without_a_terminal(root, pool_id, capsy
     assert main(["delete", pool_id, "--root", str(root)]) == 1
     assert "without --yes" in capsys.readouterr().err and Pools(root).exists(pool_id)
     assert main(["delete", pool_id, "--yes", "--root", str(root)]) == 0
+
+
+# ----- names that cannot mislead (issue 22, row 8) -----------------------------------------------------------------
+
+@pytest.mark.parametrize("spellings", [[" Dusk", "Dusk ", "Dusk"], ["Dusk\t", "\tDusk"], ["Du\u200bsk", "Dusk\u00ad"]],
+                         ids=["spaces", "tabs", "invisible characters"])
+def test_a_name_is_looked_up_as_it_is_stored(root, tmp_path, spellings, capsys):
+    picture = tmp_path / "a.png"
+    picture.write_bytes(imagegen.png(seed=1))
+    for spelling in spellings:
+        assert main(["add", spelling, str(picture), "--root", str(root), "-q"]) == 0
+    manifests = Pools(root).manifests()
+    assert [(m.name, m.count) for m in manifests] == [("Dusk", len(spellings))]
+
+
+def test_a_pool_id_is_refused_as_a_name_everywhere(root, pool_id, tmp_path, capsys):
+    pools = Pools(root)
+    other = "123e4567-e89b-12d3-a456-426614174000"
+    pools.add(pool_id, [imagegen.png(seed=1)])
+    pools.add(other, [imagegen.png(seed=2)])
+    before = tree_snapshot(root / "pools")
+    assert main(["name", pool_id, other.upper(), "--root", str(root)]) == 1
+    assert "cannot be a pool id" in capsys.readouterr().err
+    assert tree_snapshot(root / "pools") == before
+    assert main(["delete", other, "--root", str(root), "--yes"]) == 0
+    assert pools.exists(pool_id) and not pools.exists(other), "the id named the pool it is the id of"
+
+
+async def test_a_pool_id_is_refused_as_a_name_over_http(aiohttp_client, root, pool_id):
+    client = await aiohttp_client(make_app(root))
+    response = await client.post("/grid_pool/rename", json={"pool_id": pool_id,
+                                                            "name": " 123e4567-e89b-12d3-a456-426614174000 "})
+    assert await error_of(response, 400) == "bad_request"
+    assert not Pools(root).exists(pool_id)
+
+
+ADD_BY_NAME = """
+import sys, time
+from image_pool.cli import main
+open(sys.argv[2], "a").close()
+while open(sys.argv[3]).read() != "go":
+    time.sleep(0.001)
+sys.exit(main(["add", "Fresh", sys.argv[4], "--root", sys.argv[1], "-q"]))
+"""
+
+
+def test_adds_to_a_new_name_at_once_in_several_processes_make_one_pool(tmp_path):
+    """Each round starts three processes that wait for one signal, then all add to the name "Fresh"."""
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+    picture = tmp_path / "a.png"
+    picture.write_bytes(imagegen.png(seed=1))
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent / "python")}
+    for round_ in range(6):
+        root = tmp_path / f"store{round_}"
+        gate = tmp_path / f"gate{round_}"
+        gate.write_text("")
+        ready = [tmp_path / f"ready{round_}-{i}" for i in range(3)]
+        children = [subprocess.Popen([sys.executable, "-c", ADD_BY_NAME, str(root), str(r), str(gate), str(picture)],
+                                     env=env) for r in ready]
+        deadline = time.monotonic() + 60
+        while not all(r.exists() for r in ready):
+            assert time.monotonic() < deadline, "the children did not start"
+            time.sleep(0.01)
+        gate.write_text("go")
+        assert [c.wait(timeout=60) for c in children] == [0, 0, 0]
+        assert [(m.name, m.count) for m in Pools(root).manifests()] == [("Fresh", 3)], f"round {round_}"

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 from . import ids
 from .errors import BadRequest
-from .manifest import MAX_LABEL, MAX_POOL_NAME, clean_text
+from .manifest import MAX_LABEL, clean_pool_name, clean_text
 
 
 def field(body: dict, name: str, kind=str):
@@ -80,7 +80,7 @@ class RenameRequest:
 
     @classmethod
     def parse(cls, body: dict) -> "RenameRequest":
-        return cls(ids.pool_id(field(body, "pool_id")), clean_text(field(body, "name"), MAX_POOL_NAME, "name").strip())
+        return cls(ids.pool_id(field(body, "pool_id")), clean_pool_name(field(body, "name")))
 
 
 @dataclass(frozen=True)

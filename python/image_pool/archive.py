@@ -25,7 +25,8 @@ from . import ids
 from .errors import ArchiveInvalid, BadRequest, DamagedObject, PoolDamaged, PoolError, PoolExists
 from .formats import ImageInfo
 from .maintenance import slot_problems
-from .manifest import MAX_LABEL, MAX_NAME, MAX_POOL_NAME, Manifest, ManifestInvalid, clean_name, clean_text
+from .manifest import (MAX_LABEL, MAX_NAME, MAX_POOL_NAME, Manifest, ManifestInvalid, clean_name, clean_pool_name,
+                       clean_text)
 from .pools import AddBatch, Pools, unknown_pool
 from .staging import Staging
 from .store import CHUNK, Ingest
@@ -294,7 +295,7 @@ def _checked_manifest(raw: bytes, pools: Pools) -> Manifest:
             raise BadRequest(f"{manifest.count:,} slots, over the limit of {pools.max_slots:,}")
         manifest.slots = tuple(replace(s, label=clean_text(s.label, MAX_LABEL, f"slot {s.id}'s label"),
                                        name=clean_name(s.name)) for s in manifest.slots)
-        manifest.name = clean_text(manifest.name, MAX_POOL_NAME, "the pool's name")
+        manifest.name = clean_pool_name(manifest.name)
     except (ManifestInvalid, PoolError, TypeError, ValueError, OverflowError, KeyError, AttributeError) as e:
         raise ArchiveInvalid(f"manifest.json is invalid: {getattr(e, 'message', e)}") from None
     return manifest

@@ -32,19 +32,17 @@ def cmd_list(args) -> int:
     return 0
 
 
-def resolve(pools: Pools, pool: str, make: bool = False) -> str:
-    """The id of the pool `pool` names: its id, or its exact name. With `make`, a name no pool has gives a new id
-    (the caller names the pool once it holds something)."""
+def resolve(pools: Pools, pool: str) -> str:
+    """The id of the pool `pool` names: its id, or its name, compared as names are stored (spaces around it, tabs
+    and invisible characters do not count)."""
     if ids.is_pool_id(pool.lower()):
         return pool.lower()
-    named = [p for p in pools.pool_ids() if pools.summary(p).name == pool]
+    named = pools.named(pool)
     if len(named) > 1:
         raise BadRequest(f"{len(named)} pools are named {pool!r}: {', '.join(named)}; give the id of the one you "
                          f"mean")
     if named:
         return named[0]
-    if make:
-        return ids.new_pool_id()
     raise UnknownPool(f"no pool is named {pool!r} under {pools.root}, and it is not a pool id (a UUID); `list` shows both")
 
 
@@ -107,12 +105,14 @@ def cmd_add(args) -> int:
         return 1
     def bar(files):
         return tqdm(files, desc="add", unit="file", disable=None if len(files) > 1 and _progress(args) else True)
-    pool_id = resolve(pools, args.pool, make=True)
-    is_new_name = not ids.is_pool_id(args.pool.lower()) and not pools.exists(pool_id)
-    manifest, new_ids = pools.add(pool_id, args.files, labels=[args.label] * len(args.files) if args.label else None,
-                                  names=[Path(p).name for p in args.files], progress=bar)
-    if is_new_name:
-        manifest = pools.set_name(pool_id, args.pool)
+    pool_id, made = (args.pool.lower(), False) if ids.is_pool_id(args.pool.lower()) else pools.pool_named(args.pool)
+    try:
+        manifest, new_ids = pools.add(pool_id, args.files, names=[Path(p).name for p in args.files], progress=bar,
+                                      labels=[args.label] * len(args.files) if args.label else None)
+    except BaseException:
+        if made:
+            pools.delete(pool_id, only_if_empty=True)  # the pool this add made for its name, unless used meanwhile
+        raise
     print(f"added {len(new_ids)} slot(s) to {_title(manifest)}; the pool has {manifest.count}")
     return 0
 
@@ -167,7 +167,8 @@ def cmd_gc(args) -> int:
           f"{len(report.derived)} derived file(s); kept {report.kept_referenced} referenced and "
           f"{report.kept_young} younger than {args.grace:g} day(s)"
           + (f"; removed {len(report.deleted_pools)} deleted pool(s) left by a crash" if report.deleted_pools else "")
-          + (f"; removed {len(report.stagings)} import staging folder(s) left by a crash" if report.stagings else ""))
+          + (f"; removed {len(report.stagings)} import staging folder(s) left by a crash" if report.stagings else "")
+          + (f"; removed {len(report.locks)} lock file(s) of deleted pools" if report.locks else ""))
     return 0
 
 

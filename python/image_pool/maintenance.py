@@ -14,6 +14,7 @@ from .formats import ImageInfo, inspect
 from .manifest import MAX_LABEL, MAX_NAME, MAX_POOL_NAME, Manifest, ManifestInvalid, is_clean_text
 from .pools import TRASH, Pools
 from .staging import remove_abandoned
+from .store_lock import LOCKS
 
 DAY = 86400.0
 HOUR = 3600.0
@@ -123,6 +124,7 @@ class GcReport:
     derived: list[Path] = field(default_factory=list)  # orphan thumbnails and old MaskEditor copies
     deleted_pools: list[Path] = field(default_factory=list)  # left in trash/ by a delete that crashed
     stagings: list[Path] = field(default_factory=list)  # of imports whose process died
+    locks: list[Path] = field(default_factory=list)  # of pools that are gone
 
 
 def referenced_keys(pools: Pools) -> set[str]:
@@ -179,11 +181,27 @@ def gc(pools: Pools, grace_days: float = 14.0, dry_run: bool = False, progress: 
         report.deleted_pools = sorted((pools.root / TRASH).glob("*")) if (pools.root / TRASH).is_dir() else []
         if not dry_run:
             report.stagings = remove_abandoned(pools.objects.tmp_dir)
+            report.locks = _remove_locks_of_gone_pools(pools)
             for path in report.temp_files + report.derived:
                 path.unlink(missing_ok=True)
             for folder in report.deleted_pools:  # a delete that crashed before removing what it had moved away
                 shutil.rmtree(folder, ignore_errors=True)
     return report
+
+
+def _remove_locks_of_gone_pools(pools: Pools) -> list[Path]:
+    """The lock files of pools that no longer exist, each removed while held (store_lock.FileLock.remove_if_unused):
+    a change that makes the pool holds its lock, so none is under way."""
+    folder = pools.root / LOCKS
+    if not folder.is_dir():
+        return []
+    removed = []
+    for path in sorted(folder.glob("*.lock")):
+        pool_id = path.stem
+        if ids.is_pool_id(pool_id) and not pools.exists(pool_id):
+            if pools.lock(pool_id).remove_if_unused(lambda: not pools.exists(pool_id)):
+                removed.append(path)
+    return removed
 
 
 def _stale_derived(pools: Pools, deleted: set[str], now: float, editor_cutoff: float) -> list[Path]:

@@ -51,6 +51,15 @@ def is_clean_text(value, limit: int) -> bool:
     return isinstance(value, str) and len(value) <= limit and clean_text(value, limit, "text") == value
 
 
+def clean_pool_name(value) -> str:
+    """A pool's name as it is stored and as it is looked up: plain text (clean_text), without space around it. A
+    pool id is refused as a name, so that an id never names two pools."""
+    name = clean_text(value, MAX_POOL_NAME, "the pool's name").strip()
+    if ids.is_pool_id(name.lower()):
+        raise BadRequest(f"a pool's name cannot be a pool id ({name!r}): pools are found by both")
+    return name
+
+
 def clean_name(value: str) -> str:
     """The client's file name, kept only as text: the last path component, truncated."""
     base = value.replace("\\", "/").rsplit("/", 1)[-1]

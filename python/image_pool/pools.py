@@ -18,13 +18,13 @@ from typing import Callable, Iterable, Iterator, Sequence, TypeVar
 
 from . import ids, masks
 from .atomic import write_atomic_each
-from .errors import (BadRequest, PoolDamaged, PoolError, PoolExists, PoolFull, StaleReorder, UnknownPool,
+from .errors import (BadRequest, PoolDamaged, PoolError, PoolExists, PoolFull, StaleReorder, StoreBusy, UnknownPool,
                      storage_error)
 from .formats import Limits
-from .manifest import MAX_LABEL, MAX_POOL_NAME, Manifest, ManifestInvalid, Slot, clean_name, clean_text
+from .manifest import MAX_LABEL, Manifest, ManifestInvalid, Slot, clean_name, clean_pool_name, clean_text
 from .parsed_manifests import PoolSummary, generation_mtime, identity_of, parsed
 from .store import ObjectStore, StoredObject
-from .store_lock import FileLock, StoreLock, gc_running, pool_busy, pool_lock
+from .store_lock import LOCKS, FileLock, StoreLock, gc_running, pool_busy, pool_lock
 
 log = logging.getLogger("image_pool")
 
@@ -34,6 +34,7 @@ HISTORY_MIN = 2
 MAX_SLOTS = 10_000
 TRASH = "trash"  # <root>/trash/: deleted pools on their way out
 ROLLBACK_WAIT = 5.0
+NAMES_LOCK = "names.lock"  # in locks/: held while a pool is found or made by name
 T = TypeVar("T")
 
 
@@ -186,6 +187,28 @@ class Pools:
         path = self.pool_dir(pool_id) / "history" / f"{int(revision)}.json"
         return Manifest.loads(path.read_bytes(), ids.pool_id(pool_id))
 
+    def named(self, name: str) -> list[str]:
+        """The ids of the pools named `name`, compared as names are stored (clean_pool_name)."""
+        name = clean_pool_name(name)
+        return [pool_id for pool_id in self.pool_ids() if self.summary(pool_id).name == name]
+
+    def pool_named(self, name: str) -> tuple[str, bool]:
+        """The id of the one pool named `name`, and whether it was made now: a name no pool has makes an empty pool
+        of that name. Atomic across processes (the store's names lock): two at once make one pool."""
+        with FileLock(self.root / LOCKS / NAMES_LOCK).held(self.lock_timeout, lambda: StoreBusy(
+                "another process is making a pool by name; try again in a moment")):
+            if not clean_pool_name(name):
+                raise BadRequest("a pool's name cannot be empty")
+            found = self.named(name)
+            if len(found) > 1:
+                raise BadRequest(f"{len(found)} pools are named {clean_pool_name(name)!r}: {', '.join(found)}; give "
+                                 f"the id of the one you mean")
+            if found:
+                return found[0], False
+            pool_id = ids.new_pool_id()
+            self.set_name(pool_id, name)
+            return pool_id, True
+
     def pool_ids(self) -> list[str]:
         if not self.pools_dir.is_dir():
             return []
@@ -231,6 +254,8 @@ class Pools:
                 if new:
                     raise PoolExists(f"pool {pool_id} already exists here; import it with a new id to keep both")
                 current, damage = self.load_checked(pool_id)
+                if not damage and os.path.isdir(folder / "manifest.json"):
+                    damage = "a folder stands where its manifest.json belongs, so no generation can be written"
                 if damage:
                     raise PoolDamaged(f"pool {pool_id} is damaged: {damage}. Nothing was changed; run "
                                       f"'python -m image_pool fsck' and restore or move the pool's folder away.")
@@ -425,15 +450,16 @@ class Pools:
 
     def set_name(self, pool_id: str, name: str, *, lock: FileLock | None = None) -> Manifest:
         """Name a pool (a pool not yet holding anything is made, so that a new pool can be named first)."""
-        name = clean_text(name, MAX_POOL_NAME, "name").strip()
+        name = clean_pool_name(name)
 
         def rename(manifest: Manifest) -> None:
             manifest.name = name
         return self.change(pool_id, rename, create=True, lock=lock)[0]
 
-    def delete(self, pool_id: str, *, lock: FileLock | None = None) -> None:
+    def delete(self, pool_id: str, *, lock: FileLock | None = None, only_if_empty: bool = False) -> None:
         """Delete a pool: its folder (manifest and history) is moved out of pools/ under the pool's lock, in one
-        rename, then removed. Objects only it referenced are reclaimed by a later gc, after the grace period."""
+        rename, then removed. Objects only it referenced are reclaimed by a later gc, after the grace period. With
+        `only_if_empty`, a pool that holds slots is kept."""
         pool_id = ids.pool_id(pool_id)
         folder = self.pools_dir / pool_id
         if not folder.is_dir():
@@ -441,6 +467,8 @@ class Pools:
         with self._holding(pool_id, lock):
             if not folder.is_dir():
                 raise unknown_pool(pool_id)
+            if only_if_empty and self.load(pool_id).count:
+                return
             trash = self.root / TRASH
             gone = trash / f"{pool_id}-{time.time_ns()}"
             try:

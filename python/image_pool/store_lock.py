@@ -9,7 +9,8 @@ CLI at once), one open file per holder, so that threads of one process are indep
   folder, so taking it never makes that folder: a pool deleted while a change waited stays deleted.
 
 POSIX: flock(2). Elsewhere: filelock, with shared taken as exclusive (correct, but adds then wait for each other).
-Lock files are never deleted: a waiter holding an open descriptor of a deleted lock file would lock nothing.
+A lock file is deleted only while held (gc, for pools that are gone), and whoever takes a lock checks that its path
+still names the file it locked, else opens it anew: so a waiter that opened a file since deleted never locks nothing.
 """
 
 import os
@@ -48,22 +49,50 @@ class FileLock:
                 return True
             except filelock.Timeout:
                 return False
+        while True:
+            fd = self._open()
+            try:
+                fcntl.flock(fd, (fcntl.LOCK_EX if self.exclusive else fcntl.LOCK_SH) | fcntl.LOCK_NB)
+            except BlockingIOError:
+                os.close(fd)
+                return False
+            except BaseException:
+                os.close(fd)
+                raise
+            if self._still_named(fd):
+                self._fd = fd
+                return True
+            os.close(fd)  # removed (remove_if_unused) after it was opened: that file locks nothing; open it anew
+
+    def _open(self) -> int:
         flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0)
         try:
-            fd = os.open(self.path, flags, 0o644)
+            return os.open(self.path, flags, 0o644)
         except FileNotFoundError:  # the first lock of this store
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(self.path, flags, 0o644)
+            return os.open(self.path, flags, 0o644)
+
+    def _still_named(self, fd: int) -> bool:
         try:
-            fcntl.flock(fd, (fcntl.LOCK_EX if self.exclusive else fcntl.LOCK_SH) | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
+            named = os.stat(self.path)
+        except FileNotFoundError:
             return False
-        except BaseException:
-            os.close(fd)
-            raise
-        self._fd = fd
-        return True
+        held = os.fstat(fd)
+        return (named.st_dev, named.st_ino) == (held.st_dev, held.st_ino)
+
+    def remove_if_unused(self, unused: Callable[[], bool]) -> bool:
+        """Delete the lock file if nobody holds it and `unused()` says so while it is held here. Safe beside waiters:
+        one that opened the file before it went finds, once it holds it, that the path no longer names it, and opens
+        the path anew (try_acquire). Not done where locks are not flock (Windows)."""
+        if fcntl is None or not self.try_acquire():
+            return False
+        try:
+            if unused():
+                self.path.unlink(missing_ok=True)
+                return True
+            return False
+        finally:
+            self.release()
 
     def acquire(self, timeout: float, busy: Callable[[], PoolError]) -> None:
         deadline = time.monotonic() + timeout
