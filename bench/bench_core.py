@@ -11,6 +11,7 @@ import shutil
 import statistics
 import sys
 import tempfile
+import time
 import uuid
 from pathlib import Path
 
@@ -23,7 +24,7 @@ sys.path[:0] = [str(PROJECT / "python"), str(PROJECT)]
 from bench.timing import Table, cpu, fmt_time, interleaved, spread, wall  # noqa: E402
 from image_pool import node  # noqa: E402
 from image_pool.atomic import write_atomic_each  # noqa: E402
-from image_pool.parsed_manifests import generation_mtime, parsed  # noqa: E402
+from image_pool.parsed_manifests import SETTLE_NS, STAMP_NS, generation_mtime, parsed  # noqa: E402
 from image_pool.pools import Pools  # noqa: E402
 from image_pool.store import StoredObject  # noqa: E402
 
@@ -153,6 +154,40 @@ def bench_pool_sizes(table: Table, pools: Pools, key_source: Path) -> None:
                 setup=lambda: changed_elsewhere(pools, pool_id)), 1.5, "json.loads of the manifest")
     table.target("fingerprint of an unchanged pool: 10,000 slots vs 10", interleaved(
         unchanged[10_000], unchanged[10], 51), 2, "10 slots")
+    bench_foreign_manifests(table, pools, stored)
+
+
+MTIME_UNITS = {"ns": 1, "100 ns (NTFS)": 100, "1 s": 1_000_000_000}
+
+
+def written_by_another_tool(path: Path, unit_ns: int) -> None:
+    """A manifest as a restored backup or `cp` leaves it: a new file with no writer's stamp, its mtime in `unit_ns`."""
+    copy = path.with_name("restored.json")
+    shutil.copyfile(path, copy)
+    os.replace(copy, path)
+    mtime = time.time_ns() // unit_ns * unit_ns
+    mtime += unit_ns if mtime % 1000 == STAMP_NS else 0
+    os.utime(path, ns=(mtime, mtime))
+
+
+def bench_foreign_manifests(table: Table, pools: Pools, stored) -> None:
+    """An unchanged pool whose manifest another tool wrote is one stat too, once it has settled (parsed_manifests)."""
+    pools_by_unit = {}
+    for unit_name, unit in MTIME_UNITS.items():
+        for size in (10, 10_000):
+            pool_id = str(uuid.uuid4())
+            pools.add_objects(pool_id, [StoredObject(stored.key, stored.info, False)] * size,
+                              labels=[f"a caption of some length, number {i}" for i in range(size)])
+            written_by_another_tool(pools.pool_dir(pool_id) / "manifest.json", unit)
+            pools_by_unit[unit_name, size] = pool_id
+    time.sleep(SETTLE_NS / 1e9)  # until the last change to each file lies a settle period back
+    for unit_name in MTIME_UNITS:
+        small, large = (pools_by_unit[unit_name, size] for size in (10, 10_000))
+        for pool_id in (small, large):
+            node.fingerprint(-1, pool_id, "")
+        table.target(f"fingerprint of an unchanged pool written by another tool, mtime in {unit_name}: 10,000 "
+                     f"slots vs 10", interleaved(lambda: node.fingerprint(-1, large, ""),
+                                                 lambda: node.fingerprint(-1, small, ""), 51), 2, "10 slots")
 
 
 def resident_bytes() -> int:

@@ -100,7 +100,8 @@ def frontend_root() -> str | None:
 
 
 @contextmanager
-def running_comfyui(tmp: Path):
+def running_comfyui(tmp: Path, listen: str = "127.0.0.1", env: dict | None = None):
+    """ComfyUI on `listen` (always reached here through 127.0.0.1), with `env` added to its environment."""
     checkout = comfyui_checkout()
     python = os.environ.get("IMAGE_POOL_COMFYUI_PYTHON", sys.executable)
     input_dir, output_dir, user_dir, nodes_dir = (tmp / n for n in ("input", "output", "user", "custom_nodes"))
@@ -116,11 +117,11 @@ def running_comfyui(tmp: Path):
     log_path = tmp / "comfyui.log"
     with open(log_path, "w") as log:
         process = subprocess.Popen(
-            [python, "main.py", "--cpu", "--listen", "127.0.0.1", "--port", str(port), "--input-directory",
+            [python, "main.py", "--cpu", "--listen", listen, "--port", str(port), "--input-directory",
              str(input_dir), "--output-directory", str(output_dir), "--user-directory", str(user_dir),
              "--extra-model-paths-config", str(config), "--disable-auto-launch",
              *(["--front-end-root", frontend_root()] if frontend_root() else [])],
-            cwd=checkout, stdout=log, stderr=subprocess.STDOUT)
+            cwd=checkout, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})})
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + STARTUP_SECONDS

@@ -327,7 +327,7 @@ def test_every_generation_carries_a_later_stamped_mtime(root, pool_id):
     assert seen == sorted(set(seen)) and all(t % 1000 == STAMP_NS for t in seen)
 
 
-def test_a_manifest_written_by_something_else_is_never_served_from_the_cache(root, pool_id):
+def test_a_manifest_edited_in_place_by_something_else_is_read_as_it_is_now(root, pool_id):
     pools = Pools(root)
     _, (slot,) = pools.add(pool_id, [imagegen.png(seed=1)])
     pools.load(pool_id)

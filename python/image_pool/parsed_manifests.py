@@ -1,12 +1,18 @@
 """The one cache of parsed manifests in a process, bounded in bytes, with a small summary of every pool it has read.
 
 An entry is keyed by the manifest file's path and valid for one generation, named by the file's identity: (device,
-inode, size, mtime in ns). That identity cannot repeat between two generations of a pool, by construction: every
-generation is a new file renamed into place (a new inode while the old one is open or alive; inode numbers *are*
-reused once it is gone), and the writer, holding the pool's lock, stamps it with an mtime strictly later than the
-one it replaces, in whole microseconds plus 777 ns (generation_mtime). A file whose mtime does not end in those
-777 ns was written by something else, or kept on a file system that does not store nanoseconds: it is never cached,
-so it is parsed on every read. So an unchanged pool costs one stat, and a changed one can never be served stale.
+inode, size, mtime, ctime), which must not repeat between two versions of the file. How that is known:
+- A generation our writer made carries its stamp: holding the pool's lock, the writer gives it an mtime strictly
+  later than the one it replaces, in whole microseconds plus 777 ns (generation_mtime), in a new file renamed into
+  place. Two of our generations never share an identity.
+- Any other file (written by another tool, a restored backup, `cp` without -p; or kept on a file system that stores
+  mtimes in 100 ns units, as NTFS does, or in whole seconds) is trusted once it has settled: when the last change
+  to it (its ctime, which every write, rename and utime sets to the current time and no tool can set back; on
+  Windows, where ctime is the creation time, its mtime) is at least SETTLE_NS before the stat that read it. A later
+  change then falls in a later clock tick, so it changes the identity whatever the file system's resolution; one in
+  the same tick as the read can only happen while the file is unsettled, and an unsettled file is never cached: it
+  is parsed on every read until it settles (as git treats "racily clean" index entries).
+So an unchanged pool costs one stat on every platform, and a changed one is never served stale.
 """
 
 import os
@@ -20,6 +26,8 @@ from .manifest import Manifest
 DEFAULT_MAX_BYTES = 64 << 20  # of manifest JSON; parsed, a manifest takes a few times its file's size
 SUMMARIES = 4096
 STAMP_NS = 777  # the generation_mtime signature; 777 ns so a file system storing whole microseconds shows none
+SETTLE_NS = 3_000_000_000  # longer than the coarsest timestamps a manifest may be kept with (FAT: 2 s)
+CHANGE_TIME_IS_CTIME = os.name != "nt"  # Windows' st_ctime is the creation time
 
 
 def generation_mtime(previous_ns: int) -> int:
@@ -28,14 +36,16 @@ def generation_mtime(previous_ns: int) -> int:
     return micros * 1000 + STAMP_NS
 
 
-Identity = tuple[int, int, int, int]
+Identity = tuple[int, int, int, int, int]
 
 
-def identity_of(stat: os.stat_result) -> Identity | None:
-    """What names this generation, or None when the file's mtime does not carry generation_mtime's stamp."""
+def identity_of(stat: os.stat_result, now_ns: int | None = None) -> Identity | None:
+    """What names this version of the file, or None when it may not be cached yet (see the module's docstring)."""
+    changed = stat.st_ctime_ns if CHANGE_TIME_IS_CTIME else stat.st_mtime_ns
     if stat.st_mtime_ns % 1000 != STAMP_NS:
-        return None
-    return stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns
+        if (time.time_ns() if now_ns is None else now_ns) - max(changed, stat.st_mtime_ns) < SETTLE_NS:
+            return None
+    return stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns, changed
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-import{a as m,b as h,c,d as o,e as s,f as u,g,j as _,k as v,l as f,m as k}from"./shared-ZFLW5CDR.js";var b=/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/,l=class extends u{constructor(){super(...arguments);this.apiBase="";this._pools=[];this._open="";this._showMasks=!0;this._error="";this._maskSlot=null;this._maskPicture=null;this._deleting=null;this._fromHash=()=>{let e=decodeURIComponent(location.hash.slice(1)).toLowerCase();b.test(e)&&(this._open=e)};this._onNameKey=e=>{let t=e.target;e.key==="Enter"?(e.preventDefault(),this._rename(e).then(()=>t.select())):e.key==="Escape"&&(e.preventDefault(),t.value=this._openSummary?.name??"",t.select())};this._onChange=e=>this._summarize(e.detail.manifest);this._onMaskRequest=e=>{let t=this.renderRoot.querySelector("image-pool"),a=t?.manifest.slots.findIndex(i=>i.id===e.detail.slot)??-1;!t||a<0||(this._maskSlot={slot:t.manifest.slots[a],position:a},this._setPicture(null),this.updateComplete.then(()=>this.renderRoot.querySelector("#mask-dialog")?.showModal()))}}static{this.styles=[f,c`
+import{a as m,b as c,c as h,d as o,e as r,f as u,g,j as _,k as v,l as f,m as k}from"./shared-ZFLW5CDR.js";function b(){if(typeof crypto.randomUUID=="function")return crypto.randomUUID();let l=crypto.getRandomValues(new Uint8Array(16));l[6]=l[6]&15|64,l[8]=l[8]&63|128;let s=Array.from(l,e=>e.toString(16).padStart(2,"0")).join("");return`${s.slice(0,8)}-${s.slice(8,12)}-${s.slice(12,16)}-${s.slice(16,20)}-${s.slice(20)}`}var x=/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/,p=class extends u{constructor(){super(...arguments);this.apiBase="";this._pools=[];this._open="";this._showMasks=!0;this._error="";this._maskSlot=null;this._maskPicture=null;this._deleting=null;this._fromHash=()=>{let e=decodeURIComponent(location.hash.slice(1)).toLowerCase();x.test(e)&&(this._open=e)};this._onNameKey=e=>{let t=e.target;e.key==="Enter"?(e.preventDefault(),this._rename(e).then(()=>t.select())):e.key==="Escape"&&(e.preventDefault(),t.value=this._openSummary?.name??"",t.select())};this._onChange=e=>this._summarize(e.detail.manifest);this._onMaskRequest=e=>{let t=this.renderRoot.querySelector("image-pool"),a=t?.manifest.slots.findIndex(i=>i.id===e.detail.slot)??-1;!t||a<0||(this._maskSlot={slot:t.manifest.slots[a],position:a},this._setPicture(null),this.updateComplete.then(()=>this.renderRoot.querySelector("#mask-dialog")?.showModal()))}}static{this.styles=[f,h`
     :host {
       display: grid; grid-template-columns: 240px minmax(0, 1fr); grid-template-rows: auto minmax(0, 1fr);
       height: 100%; font: 14px/1.4 system-ui, sans-serif; color: CanvasText; background: Canvas;
@@ -53,7 +53,7 @@ import{a as m,b as h,c,d as o,e as s,f as u,g,j as _,k as v,l as f,m as k}from".
     .preview .overlay { position: absolute; inset: 0; background: var(--_mask); mask-size: contain;
       mask-position: center; mask-repeat: no-repeat; mask-mode: luminance; -webkit-mask-size: contain;
       -webkit-mask-position: center; -webkit-mask-repeat: no-repeat; }
-  `]}static{this.properties={apiBase:{type:String,attribute:"api-base"},...h("_pools","_open","_showMasks","_error","_maskSlot","_maskPicture","_deleting")}}get api(){return this._client?.base!==this.apiBase&&(this._client=new v(this.apiBase)),this._client}connectedCallback(){super.connectedCallback(),window.addEventListener("hashchange",this._fromHash),this._fromHash(),this.refresh()}disconnectedCallback(){super.disconnectedCallback(),window.removeEventListener("hashchange",this._fromHash)}_openPool(e){this._open=e,history.replaceState(null,"",e?`#${e}`:location.pathname)}get _openSummary(){return this._pools.find(e=>e.pool_id===this._open)}async _try(e){try{let t=await e();return this._error="",t}catch(t){this._error=_(t);return}}async refresh(){let e=await this._try(()=>this.api.pools());e&&(this._pools=p(e),!this._open&&e.length&&this._openPool(this._pools[0].pool_id))}async _newPool(){let e=new Set(this._pools.map(r=>r.name)),t="New pool";for(let r=2;e.has(t);r++)t=`New pool ${r}`;let a=await this._try(()=>this.api.rename(crypto.randomUUID(),t));if(!a)return;this._summarize(a),this._openPool(a.pool_id),await this.updateComplete;let i=this.renderRoot.querySelector(".bar .name");i?.focus(),i?.select()}async _rename(e){let t=e.target,a=this._openSummary;if(!a||t.value.trim()===a.name)return;let i=await this._try(()=>this.api.rename(this._open,t.value));i?this._summarize(i):t.value=a.name}async _detach(){let e=await this._try(()=>this.api.detach(this._open));e&&(await this.refresh(),this._openPool(e.pool_id))}async _delete(){let e=this._deleting;this._closeDialog("#delete-dialog"),e&&(e.revision>0&&await this._try(()=>this.api.deletePool(e.pool_id))===void 0||(this._pools=this._pools.filter(t=>t.pool_id!==e.pool_id),this._open===e.pool_id&&this._openPool(this._pools[0]?.pool_id??"")))}_summarize(e){let t={pool_id:e.pool_id,name:e.name??"",count:e.slots.length,revision:e.revision,cover:e.slots[0]?.image??null};this._pools.some(i=>i.pool_id===e.pool_id)?this._pools=p(this._pools.map(i=>i.pool_id===e.pool_id?t:i)):e.revision>0&&(this._pools=p([...this._pools,t]))}_setPicture(e){this._maskPicture&&URL.revokeObjectURL(this._maskPicture.url),this._maskPicture=e?{file:e,url:URL.createObjectURL(e)}:null}_measured(e){let t=e.target;this._maskPicture&&(this._maskPicture={...this._maskPicture,measured:!0,width:t.naturalWidth,height:t.naturalHeight})}_unmeasured(){this._maskPicture&&(this._maskPicture={...this._maskPicture,measured:!0})}_pictureMisfits(){let e=this._maskPicture,t=this._maskSlot?.slot;return!!(e?.width&&t&&(e.width!==t.width||e.height!==t.height))}_closeDialog(e){this.renderRoot.querySelector(e)?.close()}async _setMask(e){this._closeDialog("#mask-dialog"),await this._try(e),await this.renderRoot.querySelector("image-pool")?.reload()}_slotTitle(e,t){return e.label||e.name||`image ${t+1}`}_renderMaskDialog(){let e=this._maskSlot,t=i=>this.api.thumbUrl(i,256),a=i=>o`<div class="overlay" style="mask-image: url('${i}');
+  `]}static{this.properties={apiBase:{type:String,attribute:"api-base"},...c("_pools","_open","_showMasks","_error","_maskSlot","_maskPicture","_deleting")}}get api(){return this._client?.base!==this.apiBase&&(this._client=new v(this.apiBase)),this._client}connectedCallback(){super.connectedCallback(),window.addEventListener("hashchange",this._fromHash),this._fromHash(),this.refresh()}disconnectedCallback(){super.disconnectedCallback(),window.removeEventListener("hashchange",this._fromHash)}_openPool(e){this._open=e,history.replaceState(null,"",e?`#${e}`:location.pathname)}get _openSummary(){return this._pools.find(e=>e.pool_id===this._open)}async _try(e){try{let t=await e();return this._error="",t}catch(t){this._error=_(t);return}}async refresh(){let e=await this._try(()=>this.api.pools());e&&(this._pools=d(e),!this._open&&e.length&&this._openPool(this._pools[0].pool_id))}async _newPool(){let e=new Set(this._pools.map(n=>n.name)),t="New pool";for(let n=2;e.has(t);n++)t=`New pool ${n}`;let a=await this._try(()=>this.api.rename(b(),t));if(!a)return;this._summarize(a),this._openPool(a.pool_id),await this.updateComplete;let i=this.renderRoot.querySelector(".bar .name");i?.focus(),i?.select()}async _rename(e){let t=e.target,a=this._openSummary;if(!a||t.value.trim()===a.name)return;let i=await this._try(()=>this.api.rename(this._open,t.value));i?this._summarize(i):t.value=a.name}async _detach(){let e=await this._try(()=>this.api.detach(this._open));e&&(await this.refresh(),this._openPool(e.pool_id))}async _delete(){let e=this._deleting;this._closeDialog("#delete-dialog"),e&&(e.revision>0&&await this._try(()=>this.api.deletePool(e.pool_id))===void 0||(this._pools=this._pools.filter(t=>t.pool_id!==e.pool_id),this._open===e.pool_id&&this._openPool(this._pools[0]?.pool_id??"")))}_summarize(e){let t={pool_id:e.pool_id,name:e.name??"",count:e.slots.length,revision:e.revision,cover:e.slots[0]?.image??null};this._pools.some(i=>i.pool_id===e.pool_id)?this._pools=d(this._pools.map(i=>i.pool_id===e.pool_id?t:i)):e.revision>0&&(this._pools=d([...this._pools,t]))}_setPicture(e){this._maskPicture&&URL.revokeObjectURL(this._maskPicture.url),this._maskPicture=e?{file:e,url:URL.createObjectURL(e)}:null}_measured(e){let t=e.target;this._maskPicture&&(this._maskPicture={...this._maskPicture,measured:!0,width:t.naturalWidth,height:t.naturalHeight})}_unmeasured(){this._maskPicture&&(this._maskPicture={...this._maskPicture,measured:!0})}_pictureMisfits(){let e=this._maskPicture,t=this._maskSlot?.slot;return!!(e?.width&&t&&(e.width!==t.width||e.height!==t.height))}_closeDialog(e){this.renderRoot.querySelector(e)?.close()}async _setMask(e){this._closeDialog("#mask-dialog"),await this._try(e),await this.renderRoot.querySelector("image-pool")?.reload()}_slotTitle(e,t){return e.label||e.name||`image ${t+1}`}_renderMaskDialog(){let e=this._maskSlot,t=i=>this.api.thumbUrl(i,256),a=i=>o`<div class="overlay" style="mask-image: url('${i}');
       -webkit-mask-image: url('${i}')"></div>`;return o`
       <dialog id="mask-dialog" aria-labelledby="mask-title"
               @close=${()=>{this._maskSlot=null,this._setPicture(null)}}>
@@ -64,7 +64,7 @@ import{a as m,b as h,c,d as o,e as s,f as u,g,j as _,k as v,l as f,m as k}from".
             <figure>
               <div class="preview" part="mask-current">
                 <img src=${t(e.slot.image)} alt="">
-                ${e.slot.mask?a(t(e.slot.mask)):s}
+                ${e.slot.mask?a(t(e.slot.mask)):r}
               </div>
               <figcaption>${e.slot.mask?"Its mask now (tinted)":"No mask yet"}</figcaption>
             </figure>
@@ -73,20 +73,20 @@ import{a as m,b as h,c,d as o,e as s,f as u,g,j as _,k as v,l as f,m as k}from".
                 <div class="preview" part="mask-new"><img src=${this._maskPicture.url} alt="The chosen mask picture"
                                                           @load=${this._measured} @error=${this._unmeasured}></div>
                 <figcaption>${this._maskPicture.file.name}${this._maskPicture.width?o`,
-                  ${this._maskPicture.width} × ${this._maskPicture.height}`:s}</figcaption>
-              </figure>`:s}
+                  ${this._maskPicture.width} × ${this._maskPicture.height}`:r}</figcaption>
+              </figure>`:r}
           </div>
           <p>Choose a picture of the image's size: its alpha (transparent = masked) or, without alpha, white = masked.</p>
           ${this._pictureMisfits()?o`<p class="mask-misfit" role="alert">This picture is
             ${this._maskPicture.width} × ${this._maskPicture.height}; the image is ${e.slot.width} ×
-            ${e.slot.height}. Choose a picture of the image's size.</p>`:s}
+            ${e.slot.height}. Choose a picture of the image's size.</p>`:r}
           <input id="mask-file" type="file" accept=${g} aria-label="Mask picture"
                  @change=${i=>this._setPicture(i.target.files?.[0]??null)}>
           <menu>
-            ${e.slot.mask?o`<button class="danger" @click=${()=>this._setMask(()=>this.api.clearMask(this._open,e.slot.id))}>Clear mask</button>`:s}
+            ${e.slot.mask?o`<button class="danger" @click=${()=>this._setMask(()=>this.api.clearMask(this._open,e.slot.id))}>Clear mask</button>`:r}
             <button @click=${()=>this._closeDialog("#mask-dialog")}>Cancel</button>
             <button ?disabled=${!this._maskPicture?.measured||this._pictureMisfits()} @click=${()=>{let i=this._maskPicture.file;this._setMask(()=>this.api.setMaskFile(this._open,e.slot.id,i))}}>Apply</button>
-          </menu>`:s}
+          </menu>`:r}
       </dialog>`}_renderDeleteDialog(){let e=this._deleting;return o`
       <dialog id="delete-dialog" aria-labelledby="delete-title" @close=${()=>{this._deleting=null}}>
         ${e?o`
@@ -97,7 +97,7 @@ import{a as m,b as h,c,d as o,e as s,f as u,g,j as _,k as v,l as f,m as k}from".
           <menu>
             <button @click=${()=>this._closeDialog("#delete-dialog")}>Cancel</button>
             <button class="danger" @click=${this._delete}>Delete pool</button>
-          </menu>`:s}
+          </menu>`:r}
       </dialog>`}render(){let e=this._openSummary;return o`
       <header part="header">
         <h1>Image Pool</h1>
@@ -115,7 +115,7 @@ import{a as m,b as h,c,d as o,e as s,f as u,g,j as _,k as v,l as f,m as k}from".
           </button>`)}
       </aside>
       <main>
-        <div class="notes">${this._error?k(this._error,()=>{this._error=""}):s}</div>
+        <div class="notes">${this._error?k(this._error,()=>{this._error=""}):r}</div>
         ${this._open?o`
           <div class="bar" part="pool-bar">
             <input class="name" aria-label="Pool name" placeholder="Untitled pool" maxlength="200"
@@ -133,4 +133,4 @@ import{a as m,b as h,c,d as o,e as s,f as u,g,j as _,k as v,l as f,m as k}from".
                       @pool-change=${this._onChange} @pool-mask-request=${this._onMaskRequest}></image-pool>`:o`<p class="placeholder">No pool yet. Press <b>New pool</b>, then drop images into it.</p>`}
       </main>
       ${this._renderMaskDialog()}
-      ${this._renderDeleteDialog()}`}};function p(d){let n=e=>e.name.toLocaleLowerCase();return[...d].sort((e,t)=>(!e.name!=!t.name?e.name?-1:1:n(e).localeCompare(n(t)))||e.pool_id.localeCompare(t.pool_id))}m("image-pool-manager",l);
+      ${this._renderDeleteDialog()}`}};function d(l){let s=e=>e.name.toLocaleLowerCase();return[...l].sort((e,t)=>(!e.name!=!t.name?e.name?-1:1:s(e).localeCompare(s(t)))||e.pool_id.localeCompare(t.pool_id))}m("image-pool-manager",p);

@@ -1,6 +1,7 @@
 /** The ComfyUI glue's decisions, kept free of ComfyUI so they can be tested in any page. */
 
 import type { Slot } from "../api/types.js";
+import { randomUuid } from "../shared/uuid.js";
 
 /** The slot the node will run, as the Python node decides it (Manifest.select; the cases both test are in tests/data/selection-cases.json): index >= 0 forces a slot (clamped);
  * -1 takes the node's own slot_id if still in the pool, else the pool's active slot, else the first. */
@@ -27,7 +28,7 @@ export function maskEditorResult(images: unknown): FileRef | null {
 }
 
 export function newPoolId(): string {
-  return crypto.randomUUID();
+  return randomUuid();
 }
 
 export function viewUrl(ref: FileRef): string {

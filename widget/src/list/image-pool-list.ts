@@ -16,6 +16,7 @@ import "../pool/define.js";
 import { uploadBatches } from "../pool/upload-batches.js";
 import type { PoolSummary } from "../api/types.js";
 import { errorNote, errorNoteStyles } from "../shared/error-note.js";
+import { randomUuid } from "../shared/uuid.js";
 
 export interface PoolChooseDetail { pool_id: string }
 
@@ -93,7 +94,7 @@ export class ImagePoolListElement extends LitElement {
   private async _newPoolFrom(name: string, files: File[], skipped: number): Promise<void> {
     const images = files.filter(isAcceptedImage);
     skipped += files.length - images.length;
-    const poolId = crypto.randomUUID();
+    const poolId = randomUuid();
     let added = 0;
     const done = await this._try(async () => {
       for (const batch of uploadBatches(images.map((file) => ({ file, name: file.name })))) {

@@ -14,6 +14,7 @@ import type { PoolMaskRequestDetail } from "../grid/events.js";
 import "../index.js";
 import type { PoolChangeDetail } from "../pool/image-pool.js";
 import { errorNote, errorNoteStyles } from "../shared/error-note.js";
+import { randomUuid } from "../shared/uuid.js";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -147,7 +148,7 @@ export class ImagePoolManagerElement extends LitElement {
     const taken = new Set(this._pools.map((p) => p.name));
     let name = "New pool";
     for (let n = 2; taken.has(name); n++) name = `New pool ${n}`;
-    const manifest = await this._try(() => this.api.rename(crypto.randomUUID(), name));
+    const manifest = await this._try(() => this.api.rename(randomUuid(), name));
     if (!manifest) return;
     this._summarize(manifest);
     this._openPool(manifest.pool_id);
