@@ -1,6 +1,8 @@
-"""Figures under attack, against a real `python -m image_pool serve` on loopback (issue rows 5, 12 and 13): memory
-for 30 thumbnail requests of one huge picture and a read meanwhile, memory for a body of 10,000 form fields, and
-bytes on disk for many small uploads with long labels. python bench/run.py hostile"""
+"""Figures under attack, against a real `python -m image_pool serve` on loopback: memory and disk for strangers'
+archives (a PAX header claiming 1 GiB, four at once; a manifest of millions of empty values; a few KB of xz that
+would expand to 600 MB of pictures), memory for 30 thumbnail requests of one huge picture and a read meanwhile,
+memory for a body of 10,000 form fields, and bytes on disk for many small uploads with long labels. The archive rows
+run first: peak RSS is a high-water mark. python bench/run.py hostile"""
 
 import json
 import socket
@@ -42,6 +44,62 @@ def post(url: str, body: bytes, content_type: str) -> tuple[int, dict]:
             return response.status, json.load(response)
     except urllib.error.HTTPError as e:
         return e.code, json.loads(e.read())
+
+
+def import_archive(url: str, path: Path) -> tuple[int, dict]:
+    boundary = "arch1ve"
+    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"archive\"; filename=\"a.tar\"\r\n\r\n"
+            ).encode() + path.read_bytes() + f"\r\n--{boundary}--\r\n".encode()
+    return post(f"{url}/grid_pool/import", body, f"multipart/form-data; boundary={boundary}")
+
+
+def store_bytes(root: Path) -> int:
+    return sum(p.stat().st_size for p in root.rglob("*") if p.is_file())
+
+
+def archives(table: Table, url: str, pid: int, root: Path, folder: Path) -> None:
+    from image_pool import ids
+    from image_pool.archive import export_pool, max_manifest_bytes
+    from image_pool.pools import Pools
+    from tests.test_archive_bounds import gzip_stream, raw_header
+    from tests.archive_helpers import black_bmp
+
+    def attack(name: str, paths: list[Path]) -> None:
+        before_peak, before_disk = vm_peak_kb(pid), store_bytes(root)
+        with ThreadPoolExecutor(len(paths)) as senders:
+            answers = list(senders.map(lambda p: import_archive(url, p), paths))
+        codes = sorted({f"{status} {body['error']['code'] if status != 200 else 'imported'}"
+                        for status, body in answers})
+        table.value(name, f"{', '.join(codes)}; {sum(p.stat().st_size for p in paths) / 1e6:.2f} MB sent; peak RSS "
+                    f"+{(vm_peak_kb(pid) - before_peak) / 1024:.0f} MB; store +{(store_bytes(root) - before_disk) / 1e6:.1f} MB")
+
+    pax = folder / "pax.tar.gz"
+    gzip_stream(pax, raw_header("././@PaxHeader", 1 << 30, b"x"), 1 << 30)
+    attack("import: a PAX header claiming 1 GiB (gzip)", [pax])
+    attack("import: the same, four at once", [pax] * 4)
+
+    cap = max_manifest_bytes(10_000)
+    head = b'{"format": 1, "pool_id": "5b0c0c1e-4444-4444-8444-444444444444", "revision": 1, "slots": ['
+    count = (cap - len(head) - 2) // 3
+    manifest = head + b"{}," * (count - 1) + b"{}]}"
+    values = folder / "values.tar.gz"
+    gzip_stream(values, raw_header("manifest.json", len(manifest), b"0"), manifest, bytes(-len(manifest) % 512),
+                bytes(1024))
+    attack(f"import: a {len(manifest) / 1e6:.0f} MB manifest of {count / 1e6:.0f} million empty objects (gzip)",
+           [values])
+
+    source = Pools(folder / "bmp-source")
+    pool_id = ids.new_pool_id()
+    source.add(pool_id, [black_bmp(5773, seed) for seed in range(6)])
+    plain = folder / "bmps.tar"
+    export_pool(source, pool_id, plain)
+    packed = folder / "bmps.tar.xz"
+    import lzma
+    with open(plain, "rb") as src, lzma.open(packed, "wb", preset=1) as out:
+        while chunk := src.read(1 << 20):
+            out.write(chunk)
+    plain.unlink()
+    attack(f"import: {packed.stat().st_size / 1e3:.0f} KB of xz holding six 100 MB BMPs", [packed])
 
 
 def thumbnails(table: Table, url: str, pid: int) -> None:
@@ -122,6 +180,7 @@ def main() -> Table:
     with tempfile.TemporaryDirectory(prefix="image-pool-hostile-") as tmp:
         root = Path(tmp) / "store"
         with running_server(root) as (url, process, _):
+            archives(table, url, process.pid, root, Path(tmp))
             thumbnails(table, url, process.pid)
             many_fields(table, url, process.pid)
             small_uploads(table, url, root)

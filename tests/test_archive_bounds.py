@@ -3,7 +3,6 @@ stages inside the store, leaves nothing behind a crash, and export streams witho
 
 import asyncio
 import gzip
-import io
 import lzma
 import os
 import signal
@@ -15,9 +14,7 @@ import tracemalloc
 from pathlib import Path
 
 import aiohttp
-import numpy as np
 import pytest
-from PIL import Image
 
 from image_pool import routes, tar_stream
 from image_pool.archive import ArchiveInvalid, export_pool, import_pool, max_manifest_bytes
@@ -28,6 +25,7 @@ from image_pool.server import make_app
 from image_pool.staging import Staging
 
 from . import imagegen
+from .archive_helpers import black_bmp
 from .conftest import tree_snapshot
 from .http_helpers import error_of
 
@@ -114,12 +112,6 @@ def test_a_manifest_with_text_full_of_commas_is_counted_without_its_strings(tmp_
     export_pool(pools, pool_id, tmp_path / "commas.tar")
     imported = import_pool(Pools(root, max_slots=50), tmp_path / "commas.tar").manifest
     assert [s.label for s in imported.slots] == [",[{" * 300] * 50
-
-
-def black_bmp(side: int) -> bytes:
-    out = io.BytesIO()
-    Image.fromarray(np.zeros((side, side, 3), np.uint8)).save(out, "BMP")
-    return out.getvalue()
 
 
 def test_a_compressed_archive_expands_at_most_to_its_bound(tmp_path, root, pool_id, monkeypatch):

@@ -157,3 +157,21 @@ def test_the_cli_says_the_disk_is_full(root, pool_id, write, monkeypatch, capsys
     assert main(["add", pool_id, str(write("a.png", imagegen.png(seed=5))), "--root", str(root), "-q"]) == 1
     assert "disk holding the image store is full" in capsys.readouterr().err
     assert tree_snapshot(root) == before
+
+
+async def test_an_import_that_fills_the_disk_answers_507_and_leaves_no_staging(aiohttp_client, small_disk, tmp_path):
+    """The archive and its objects are staged inside the store, so the store's disk is the one that fills."""
+    from image_pool.archive import export_pool
+    source = Pools(tmp_path / "source")
+    source_id = "5b0c0c1e-6666-4666-8666-666666666666"
+    source.add(source_id, [noise_png(seed) for seed in range(8)])  # ~1.6 MB: the archive and its staging pass 3 MB
+    export_pool(source, source_id, tmp_path / "pool.tar")
+    root = small_disk.path / "store"
+    client = await aiohttp_client(make_app(root))
+    data = form(None)
+    data.add_field("archive", (tmp_path / "pool.tar").read_bytes(), filename="pool.tar")
+    response = await client.post("/grid_pool/import", data=data)
+    assert await error_of(response, 507) == "disk_full"
+    pools = Pools(root)
+    assert pools.pool_ids() == [] and list(pools.objects.keys()) == []
+    assert [p for p in pools.objects.tmp_dir.iterdir()] == []
