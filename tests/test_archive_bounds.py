@@ -258,15 +258,18 @@ async def test_an_export_of_a_pool_with_no_valid_generation_is_a_409_like_every_
     assert await error_of(await client.get(f"/grid_pool/export?pool_id={pool_id}"), 409) == "pool_damaged"
 
 
+async def import_own_export(client, pool_id: str, new_id: str):
+    data = aiohttp.FormData()
+    data.add_field("new_id", new_id)
+    data.add_field("archive", await (await client.get(f"/grid_pool/export?pool_id={pool_id}")).read(),
+                   filename="a.tar", content_type="application/x-tar")
+    return await client.post("/grid_pool/import", data=data)
+
+
 @pytest.mark.parametrize("word,is_new", [("true", True), ("YES", True), ("1", True), ("on", True), ("false", False),
                                          ("0", False), ("no", False), ("", False)])
 async def test_new_id_takes_true_and_false_words(served, pool_id, word, is_new):
-    client, pools = served
-    data = aiohttp.FormData()
-    data.add_field("new_id", word)
-    data.add_field("archive", await (await client.get(f"/grid_pool/export?pool_id={pool_id}")).read(),
-                   filename="a.tar", content_type="application/x-tar")
-    response = await client.post("/grid_pool/import", data=data)
+    response = await import_own_export(served[0], pool_id, word)
     if is_new:
         assert response.status == 200 and (await response.json())["pool_id"] != pool_id
     else:
@@ -276,11 +279,7 @@ async def test_new_id_takes_true_and_false_words(served, pool_id, word, is_new):
 @pytest.mark.parametrize("word", ["2", "maybe", "tru"])
 async def test_new_id_refuses_any_other_word(served, pool_id, word):
     client, pools = served
-    data = aiohttp.FormData()
-    data.add_field("new_id", word)
-    data.add_field("archive", await (await client.get(f"/grid_pool/export?pool_id={pool_id}")).read(),
-                   filename="a.tar", content_type="application/x-tar")
-    response = await client.post("/grid_pool/import", data=data)
+    response = await import_own_export(client, pool_id, word)
     assert await error_of(response, 400) == "bad_request"
     assert word in (await response.json())["error"]["message"]
     assert pools.pool_ids() == [pool_id]
