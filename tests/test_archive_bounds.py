@@ -283,3 +283,17 @@ async def test_new_id_refuses_any_other_word(served, pool_id, word):
     assert await error_of(response, 400) == "bad_request"
     assert word in (await response.json())["error"]["message"]
     assert pools.pool_ids() == [pool_id]
+
+
+async def test_a_stalled_reader_of_an_export_does_not_hold_gc_off(aiohttp_client, root, pool_id):
+    """A download that stops reading is dropped after the client timeout, and with it the export's hold on gc."""
+    pools = Pools(root)
+    pools.add(pool_id, [imagegen.png(768, 768, seed=s) for s in range(12)])  # ~21 MB: more than socket buffers
+    client = await aiohttp_client(make_app(root, client_timeout=0.5))
+    response = await client.get(f"/grid_pool/export?pool_id={pool_id}")
+    assert response.status == 200  # and then nothing is read
+    loop = asyncio.get_running_loop()
+    report = await loop.run_in_executor(None, lambda: gc(pools, grace_days=14, wait=20))
+    assert report.kept_referenced == 12
+    with pytest.raises(aiohttp.ClientPayloadError):
+        await response.read()

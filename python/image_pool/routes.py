@@ -26,14 +26,14 @@ from typing import Callable
 from aiohttp import web
 
 from . import host, ids, masks, thumbs
-from .api_requests import (AddInputFileRequest, truth, LabelRequest, MaskRequest, PoolRequest, RenameRequest,
-                           ReorderRequest, SlotRequest)
+from .api_requests import (AddInputFileRequest, LabelRequest, MaskRequest, PoolRequest, RenameRequest,
+                           ReorderRequest, SlotRequest, truth)
 from .decoding import DECODES
 from .editor_copy import editor_copy
 from .archive import archive_file_name, export_chunks, prepare_export, publish_import, refuse_existing, verify_archive
-from .errors import BadRequest, DamagedObject, NoInputFolder, PoolBusy, PoolError, UnknownObject
+from .errors import BadRequest, DamagedObject, NoInputFolder, PoolBusy, PoolError, SlowClient, UnknownObject
 from .formats import CONTENT_TYPES
-from .http_json import BODY_IDLE_TIMEOUT, json_errors, manifest_response, read_json
+from .http_json import BODY_IDLE_TIMEOUT, json_errors, manifest_response, read_json, within
 from .input_files import open_input_file
 from .manifest import MAX_LABEL, clean_text
 from .pools import Pools, unknown_pool
@@ -287,8 +287,8 @@ class PoolApi:
     async def export(self, request: web.Request) -> web.StreamResponse:
         """The pool's archive as a download named after the pool, streamed from the objects (no copy of it is
         written) while the gc lock is held shared, so a delete and gc meanwhile cannot take what it reads. A
-        damaged object found on the way ends the connection before the promised length: the client sees a broken
-        download, never a whole-looking archive."""
+        damaged object found on the way, or a reader that takes nothing for the client timeout, ends the connection
+        before the promised length: the client sees a broken download, never a whole-looking archive."""
         pools = self.pools
         pool_id = ids.pool_id(request.query.get("pool_id"))
         if not pools.exists(pool_id):
@@ -305,9 +305,9 @@ class PoolApi:
             chunks = export_chunks(pools, export)
             try:
                 while (chunk := await self._read(next, chunks, None)) is not None:
-                    await response.write(chunk)
-            except DamagedObject as e:
-                log.error("export of pool %s stopped: %s", pool_id, e.message)
+                    await within(response.write(chunk), self.client_timeout)  # a stalled reader holds gc off
+            except (DamagedObject, SlowClient) as e:
+                log.warning("export of pool %s stopped: %s", pool_id, e.message)
                 if request.transport is not None:
                     request.transport.close()
                 return response
