@@ -10,7 +10,8 @@ import pytest
 import torch
 
 from image_pool import node as node_module
-from image_pool.node import NODE_CLASS_MAPPINGS, NODE_DISPLAY_NAME_MAPPINGS, ImagePoolGridNode, fingerprint
+from image_pool.comfy_nodes import NODE_CLASS_MAPPINGS, NODE_DISPLAY_NAME_MAPPINGS
+from image_pool.node import ImagePoolGridNode, fingerprint
 from image_pool.pools import Pools
 
 from . import imagegen

@@ -59,6 +59,10 @@ def is_pool_id(value) -> bool:
     return isinstance(value, str) and bool(POOL_ID_RE.fullmatch(value))
 
 
+def is_slot_id(value) -> bool:
+    return isinstance(value, str) and SLOT_ID_RE.fullmatch(value) is not None
+
+
 def is_object_key(value) -> bool:
     return isinstance(value, str) and bool(OBJECT_KEY_RE.fullmatch(value))
 

@@ -101,6 +101,3 @@ class ImagePoolGridNode:
                                f"to check the store.") from None
         return image, mask, choice.index, choice.count, choice.slot.label
 
-
-NODE_CLASS_MAPPINGS = {"ImagePoolGrid": ImagePoolGridNode}  # the key is the type saved in workflows
-NODE_DISPLAY_NAME_MAPPINGS = {"ImagePoolGrid": "Image Pool (Grid)"}

@@ -1,0 +1,7 @@
+"""The nodes ComfyUI loads, keyed by the type saved in workflows (never renamed: saved workflows name it)."""
+
+from .list_node import ImagePoolListNode
+from .node import ImagePoolGridNode
+
+NODE_CLASS_MAPPINGS = {"ImagePoolGrid": ImagePoolGridNode, "ImagePoolList": ImagePoolListNode}
+NODE_DISPLAY_NAME_MAPPINGS = {"ImagePoolGrid": "Image Pool (Grid)", "ImagePoolList": "Image Pool (List)"}
