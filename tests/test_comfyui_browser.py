@@ -83,11 +83,12 @@ def b64(data: bytes) -> str:
     return base64.b64encode(data).decode()
 
 
-def add_pool_node(page, comfy, images: list[bytes]):
-    """A fresh graph: Image Pool (Grid) -> Preview Image, with `images` added through the node's element."""
-    pool_id = page.evaluate("""() => {
+def add_pool_node(page, comfy, images: list[bytes], node_class: str = "ImagePoolGrid"):
+    """A fresh graph: Image Pool (Grid) (or `node_class`) -> Preview Image, with `images` added through the node's
+    element."""
+    pool_id = page.evaluate("""(nodeClass) => {
         app.graph.clear();
-        const node = LiteGraph.createNode("ImagePoolGrid");
+        const node = LiteGraph.createNode(nodeClass);
         node.pos = [40, 40];
         app.graph.add(node);
         const preview = LiteGraph.createNode("PreviewImage");
@@ -99,7 +100,7 @@ def add_pool_node(page, comfy, images: list[bytes]):
         app.canvas.ds.scale = 1;
         app.canvas.setDirty(true, true);
         return node.widgets.find((w) => w.name === "pool_id").value;
-    }""")
+    }""", node_class)
     page.wait_for_function("() => __poolNode.graph === app.graph"
                            " && __poolNode.widgets.find((w) => w.name === 'pool').element.isConnected")
     if images:
@@ -537,6 +538,41 @@ def test_save_and_reload_keep_every_value(page, comfy):
     assert after == before and after["pool_id"] == pool_id
     expect(tiles(page)).to_have_count(2)
     expect(tile(page, 0)).to_have_attribute("aria-selected", "true")  # index 0 forces the first slot
+
+
+@pytest.mark.usefixtures("needs_grid")
+def test_a_list_node_runs_the_slots_toggled_in_its_grid_and_keeps_them_in_the_workflow(page, comfy):
+    from .test_comfyui_list import previews
+    heights = [30, 40, 50]
+    pool_id, pools = add_pool_node(page, comfy, [imagegen.png(h, 40, seed=h) for h in heights], "ImagePoolList")
+    assert page.evaluate("() => __poolNode.widgets.filter((w) => ['pool_id', 'chosen'].includes(w.name))"
+                         ".every((w) => w.hidden && w.options?.hidden)"), "pool_id and chosen are hidden everywhere"
+    slots = [s.id for s in pools.load(pool_id).slots]
+    expect(page.locator("image-pool-grid .count")).to_have_text("3 images, all run (click to choose)")
+    tile(page, 2).click()
+    tile(page, 0).click()
+    expect(tile(page, 0)).to_have_attribute("aria-selected", "true")
+    expect(tile(page, 1)).to_have_attribute("aria-selected", "false")
+    assert node_widget(page, "chosen") == f"{slots[0]},{slots[2]}", "in pool order, whatever the clicks' order"
+    before = comfy.history_ids()
+    page.evaluate("() => app.queuePrompt(0, 1)")
+    entry = comfy.wait_for_new_history(before)
+    preview = page.evaluate("() => String(app.graph._nodes.find((n) => n.type === 'PreviewImage').id)")
+    assert [p.shape[0] for p in previews(comfy, entry, preview)] == [30, 50], "only the chosen, in pool order"
+    tile(page, 2).focus()
+    page.keyboard.press("Space")  # the keyboard toggles too
+    expect(tile(page, 2)).to_have_attribute("aria-selected", "false")
+    assert node_widget(page, "chosen") == slots[0]
+    page.evaluate("""async () => {
+        const saved = JSON.stringify(app.graph.serialize());
+        app.graph.clear();
+        await app.loadGraphData(JSON.parse(saved));
+        window.__poolNode = app.graph._nodes.find((n) => n.type === 'ImagePoolList');
+    }""")
+    expect(tiles(page)).to_have_count(3)
+    expect(tile(page, 0)).to_have_attribute("aria-selected", "true")
+    expect(tile(page, 2)).to_have_attribute("aria-selected", "false")
+    assert node_widget(page, "chosen") == slots[0] and node_widget(page, "pool_id") == pool_id
 
 
 @pytest.mark.usefixtures("needs_grid")

@@ -349,3 +349,35 @@ def test_screenshot_of_the_manager_page(browser, pool, scheme):
         assert (sum(channels) < 200) == dark, f"{scheme} page has background {background}"
     finally:
         context.close()
+
+
+def test_in_choose_mode_a_click_or_a_key_toggles_a_slot_and_changes_nothing_on_the_server(page, pool):
+    """Image Pool (List)'s grid: the host sets `chosen`; the grid marks those slots and reports toggles."""
+    url, pools, pool_id, (a, b, c) = pool
+    open_pool(page, url, pool_id, 3)
+    page.locator("image-pool").first.evaluate("""(element) => {
+        window.__toggles = [];
+        element.chosen = [];
+        element.addEventListener("pool-toggle", (e) => {
+            window.__toggles.push(e.detail);
+            element.chosen = e.detail.chosen ? [...element.chosen, e.detail.slot]
+                                             : element.chosen.filter((s) => s !== e.detail.slot);
+        });
+    }""")
+    expect(page.locator("image-pool-grid .count")).to_have_text("3 images, all run (click to choose)")
+    expect(page.locator('image-pool-grid [role="listbox"]')).to_have_attribute("aria-multiselectable", "true")
+    tile(page, 2).click()
+    expect(tile(page, 2)).to_have_attribute("aria-selected", "true")
+    expect(tile(page, 2).locator(".check")).to_be_visible()
+    expect(tile(page, 0)).to_have_attribute("aria-selected", "false")
+    tile(page, 0).focus()
+    page.keyboard.press("Space")
+    expect(tile(page, 0)).to_have_attribute("aria-selected", "true")
+    expect(page.locator("image-pool-grid .count")).to_have_text("3 images, 2 chosen")
+    page.keyboard.press("End")
+    page.keyboard.press("Enter")
+    expect(tile(page, 2)).to_have_attribute("aria-selected", "false")
+    assert page.evaluate("window.__toggles") == [{"slot": c, "index": 2, "chosen": True},
+                                                 {"slot": a, "index": 0, "chosen": True},
+                                                 {"slot": c, "index": 2, "chosen": False}]
+    assert pools.load(pool_id).active == a, "a toggle is the host's to keep, not the pool's"

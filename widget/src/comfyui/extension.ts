@@ -1,7 +1,8 @@
 /**
- * Image Pool (Grid) inside ComfyUI's frontend, in both renderers (the classic canvas and Nodes 2.0) of frontends
- * 1.27.x, 1.49.x and 1.58.x: an <image-pool> DOM widget on every ImagePoolGrid node, hidden pool_id/slot_id widgets,
- * paste/drop/upload, detach, the MaskEditor round trip, and server errors as toasts. What it asks of the frontend
+ * Image Pool (Grid) and Image Pool (List) inside ComfyUI's frontend, in both renderers (the classic canvas and Nodes
+ * 2.0) of frontends 1.27.x, 1.49.x and 1.58.x: an <image-pool> DOM widget on every such node, hidden pool_id and
+ * slot_id (grid) or chosen (list) widgets, paste/drop/upload, detach, the MaskEditor round trip, and server errors
+ * as toasts. What it asks of the frontend
  * is in frontend.ts; every change to a pool goes through the <image-pool> element.
  */
 
@@ -11,9 +12,10 @@ import type { Manifest } from "../api/types.js";
 import "../list/define.js";
 import type { ImagePoolListElement, PoolChooseDetail } from "../list/image-pool-list.js";
 import "../pool/define.js";
+import type { PoolToggleDetail } from "../grid/events.js";
 import type { ImagePoolElement, PoolErrorDetail } from "../pool/image-pool.js";
 import * as frontend from "./frontend.js";
-import { type FileRef, maskEditorResult, newPoolId, slotThatRuns, viewUrl } from "./logic.js";
+import { type FileRef, chosenIds, maskEditorResult, newPoolId, slotThatRuns, toggledChoice, viewUrl } from "./logic.js";
 
 // ComfyUI's own modules, resolved at run time next to this file (/extensions/<name>/comfyui.js).
 const appModulePath = "../../scripts/app.js";
@@ -24,9 +26,15 @@ const { api } = (await import(/* @vite-ignore */ apiModulePath)) as { api: any }
 const host: frontend.Frontend = { app, ComfyApp, api };
 
 const NODE_CLASS = "ImagePoolGrid";
+/** The node classes this glue serves: the grid node runs one selected slot; the list node runs the slots chosen in
+ * its grid (a click toggles one in or out), all when none is chosen. */
+interface NodeKind { hidden: string[]; choose: boolean }
+const KINDS: Record<string, NodeKind> = {
+  [NODE_CLASS]: { hidden: ["pool_id", "slot_id"], choose: false },
+  ImagePoolList: { hidden: ["pool_id", "chosen"], choose: true },
+};
 const MIN_HEIGHT = 240;  // px: a usable grid on a new node, in either renderer
 const EARLY_NODES_2_NOTICE = "The image grid needs the classic canvas here: switch to the classic canvas (Nodes 2.0 off)";
-const HIDDEN = ["pool_id", "slot_id"];
 
 interface PoolNode {
   id: number;
@@ -50,6 +58,7 @@ interface EditorSession {
 
 interface NodeState {
   element: ImagePoolElement;
+  kind: NodeKind;
   session: EditorSession | null;
 }
 
@@ -69,6 +78,10 @@ const markModified = (node: PoolNode) => frontend.markModified(host, node);
 function syncSelection(node: PoolNode): void {
   const state = states.get(node);
   if (!state) return;
+  if (state.kind.choose) {
+    state.element.chosen = chosenIds(widget(node, "chosen")?.value);
+    return;
+  }
   const index = Number(widget(node, "index")?.value ?? -1);
   const slotId = widget(node, "slot_id")?.value ?? "";
   const { slots, active } = state.element.manifest;
@@ -203,8 +216,8 @@ function receiveEditorSaves(node: PoolNode): void {
   });
 }
 
-function setUp(node: PoolNode): void {
-  for (const name of HIDDEN) {
+function setUp(node: PoolNode, kind: NodeKind): void {
+  for (const name of kind.hidden) {
     const w = widget(node, name);
     if (!w) continue;
     // Still saved in the workflow and sent in the prompt, never drawn: `hidden` for the canvas, `options.hidden`
@@ -230,7 +243,7 @@ function setUp(node: PoolNode): void {
   // Nodes 2.0 lays widgets out in a flex column and ignores getMinHeight: the element keeps its own height.
   element.style.minHeight = `${MIN_HEIGHT}px`;
   element.style.display = "block";
-  const state: NodeState = { element, session: null };
+  const state: NodeState = { element, kind, session: null };
   states.set(node, state);
 
   const domWidget = (node as any).addDOMWidget("pool", "IMAGE_POOL", element, {
@@ -247,6 +260,13 @@ function setUp(node: PoolNode): void {
   element.addEventListener("pool-select", (e: Event) => {
     const { slot } = (e as CustomEvent<{ slot: string }>).detail;
     widget(node, "slot_id").value = slot;  // this node's own selection, frozen into the prompt at queue time
+    markModified(node);
+  });
+  element.addEventListener("pool-toggle", (e: Event) => {  // a list node's choice, saved with the workflow
+    const { slot, chosen } = (e as CustomEvent<PoolToggleDetail>).detail;
+    const choice = widget(node, "chosen");
+    choice.value = toggledChoice(choice.value, element.manifest.slots, slot, chosen);
+    syncSelection(node);
     markModified(node);
   });
   element.addEventListener("pool-change", (e: Event) => {
@@ -283,6 +303,7 @@ function setUp(node: PoolNode): void {
   }
   receiveEditorSaves(node);
   element.poolId = widget(node, "pool_id").value;
+  syncSelection(node);
 }
 
 // Ctrl+V with one Image Pool node selected adds the pasted images to its pool. Capture phase, so ComfyUI's own
@@ -340,12 +361,13 @@ app.registerExtension({
     app.extensionManager?.registerSidebarTab?.(poolsTab);
   },
   async beforeRegisterNodeDef(nodeType: any, nodeData: { name: string }) {
-    if (nodeData.name !== NODE_CLASS) return;
+    const kind = KINDS[nodeData.name];
+    if (!kind) return;
 
     const onNodeCreated = nodeType.prototype.onNodeCreated;
     nodeType.prototype.onNodeCreated = function (this: PoolNode, ...args: unknown[]) {
       const result = onNodeCreated?.apply(this, args);
-      setUp(this);
+      setUp(this, kind);
       return result;
     };
 
@@ -384,11 +406,11 @@ app.registerExtension({
             }
           },
         },
-        {
+        ...(kind.choose ? [] : [{
           content: "Edit mask of the selected image",
           disabled: !state?.element.selected,
           callback: () => { if (state?.element.selected) void openMaskEditor(node, state.element.selected); },
-        },
+        }]),
         {
           content: "Add images…",
           callback: () => chooseFile(ACCEPT_ATTRIBUTE, true, (files) => void addFiles(node, files)),

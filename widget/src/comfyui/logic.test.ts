@@ -3,7 +3,7 @@ import { test } from "node:test";
 
 import table from "../../../tests/data/selection-cases.json";
 import type { Slot } from "../api/types.js";
-import { maskEditorResult, newPoolId, slotThatRuns, viewUrl } from "./logic.js";
+import { chosenIds, maskEditorResult, newPoolId, slotThatRuns, toggledChoice, viewUrl } from "./logic.js";
 
 const slots = (ids: string[]) => ids.map((id) => ({ id }) as Slot);
 
@@ -35,4 +35,12 @@ test("new pool ids are distinct UUIDs", () => {
   const [a, b] = [newPoolId(), newPoolId()];
   assert.notEqual(a, b);
   assert.match(a, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+});
+
+test("a toggle keeps the chosen slots that are still in the pool, in pool order", () => {
+  const slots = ["s-0000000a", "s-0000000b", "s-0000000c"].map((id) => ({ id }) as Slot);
+  assert.equal(toggledChoice("", slots, "s-0000000c", true), "s-0000000c");
+  assert.equal(toggledChoice("s-0000000c", slots, "s-0000000a", true), "s-0000000a,s-0000000c");
+  assert.equal(toggledChoice("s-0000000a,s-0000000c,s-000000ff", slots, "s-0000000a", false), "s-0000000c");
+  assert.deepEqual(chosenIds(" s-0000000a, junk s-0000000b,,"), ["s-0000000a", "s-0000000b"]);
 });

@@ -35,3 +35,16 @@ export function viewUrl(ref: FileRef): string {
   const params = new URLSearchParams({ filename: ref.filename, type: ref.type ?? "input", subfolder: ref.subfolder ?? "" });
   return `/view?${params}`;
 }
+
+/** The slot ids an Image Pool (List) node's `chosen` widget holds (commas or spaces between them). */
+export function chosenIds(value: unknown): string[] {
+  return String(value ?? "").split(/[\s,]+/).filter((id) => /^s-[0-9a-f]{8}$/.test(id));
+}
+
+/** The `chosen` widget's value after `slot` is toggled in or out: the ids still in the pool, in pool order. */
+export function toggledChoice(value: unknown, slots: readonly Slot[], slot: string, on: boolean): string {
+  const chosen = new Set(chosenIds(value));
+  if (on) chosen.add(slot);
+  else chosen.delete(slot);
+  return slots.filter((s) => chosen.has(s.id)).map((s) => s.id).join(",");
+}

@@ -1,6 +1,8 @@
 /** What <image-pool-grid> reports. Every event bubbles and is composed, so it crosses shadow roots. */
 
 export interface PoolSelectDetail { slot: string; index: number }
+/** In choose mode (`chosen` set): a slot toggled in (`chosen: true`) or out of the chosen ones. */
+export interface PoolToggleDetail { slot: string; index: number; chosen: boolean }
 export interface PoolLabelDetail { slot: string; label: string }
 export interface PoolRemoveDetail { slot: string; index: number }
 export interface PoolReorderDetail { order: string[]; slot: string; from: number; to: number }
@@ -10,6 +12,7 @@ export interface PoolFilesDetail { files: File[]; source: "drop" | "paste" | "bu
 
 export interface PoolGridEventMap {
   "pool-select": CustomEvent<PoolSelectDetail>;
+  "pool-toggle": CustomEvent<PoolToggleDetail>;
   "pool-label": CustomEvent<PoolLabelDetail>;
   "pool-remove": CustomEvent<PoolRemoveDetail>;
   "pool-reorder": CustomEvent<PoolReorderDetail>;

@@ -9,3 +9,7 @@ export const closeIcon = svg`<svg viewBox="0 0 24 24" width="14" height="14" ari
 export const uploadIcon = svg`<svg viewBox="0 0 24 24" width="16" height="16" aria-hidden="true" fill="none"
   stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round">
   <path d="M12 16V4M7 9l5-5 5 5M4 20h16"/></svg>`;
+
+export const checkIcon = svg`<svg viewBox="0 0 24 24" width="12" height="12" aria-hidden="true" fill="none"
+  stroke="currentColor" stroke-width="3.5" stroke-linecap="round" stroke-linejoin="round">
+  <path d="M5 12.5l4.5 4.5L19 7.5"/></svg>`;

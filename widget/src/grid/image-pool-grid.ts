@@ -13,7 +13,7 @@ import { ACCEPT_ATTRIBUTE } from "../api/accepted.js";
 import { droppedFiles, entriesOf } from "../api/dropped-files.js";
 import type { Slot } from "../api/types.js";
 import { moved, poolEvent } from "./events.js";
-import { brushIcon, closeIcon, uploadIcon } from "./icons.js";
+import { brushIcon, checkIcon, closeIcon, uploadIcon } from "./icons.js";
 import { gridLayout, pageStep, tilePosition, visibleRange, type GridLayout } from "./layout.js";
 import { gridStyles } from "./styles.js";
 
@@ -29,6 +29,7 @@ export class ImagePoolGridElement extends LitElement {
   static override properties = {
     slots: { attribute: false },
     active: { type: String },
+    chosen: { attribute: false },
     thumbBase: { type: String, attribute: "thumb-base" },
     thumbUrl: { attribute: false },
     tileSize: { type: Number, attribute: "tile-size" },
@@ -45,6 +46,9 @@ export class ImagePoolGridElement extends LitElement {
   slots: Slot[] = [];
   /** The id of the slot shown as selected (the one that will run). */
   active: string | null = null;
+  /** Choose mode, when set: the ids of the chosen slots, each marked with a check; a click, Enter or Space toggles a
+   * slot in or out (`pool-toggle`) instead of selecting it, and the list is multi-select. None chosen: all run. */
+  chosen: readonly string[] | null = null;
   /** Thumbnails are `${thumbBase}${key}?size=N` unless `thumbUrl` is given. */
   thumbBase = "/grid_pool/thumb/";
   thumbUrl: ((key: string, size: number) => string) | null = null;
@@ -181,7 +185,7 @@ export class ImagePoolGridElement extends LitElement {
           <button part="upload-button" @click=${this._pickFiles} title="Add images (or drop / paste them)">
             ${uploadIcon}<span>Add images</span>
           </button>
-          <span class="count" part="count">${count} ${count === 1 ? "image" : "images"}</span>
+          <span class="count" part="count">${count} ${count === 1 ? "image" : "images"}${this._choiceText()}</span>
           <input class="visually-hidden" type="file" multiple accept=${ACCEPT_ATTRIBUTE} tabindex="-1" aria-hidden="true"
                  @change=${this._onFileInput}>
         </div>` : nothing}
@@ -189,6 +193,7 @@ export class ImagePoolGridElement extends LitElement {
            @scroll=${this._onScroll} @dragover=${this._onDragOverEmpty} @dragleave=${this._onDragLeave}
            @drop=${this._onDropEmpty}>
         <div class="sizer" part="listbox" role="listbox" aria-label="Images in the pool" aria-orientation="horizontal"
+             aria-multiselectable=${this.chosen ? "true" : "false"}
              style=${styleMap({ height: `${layout.totalHeight}px`, "--_caption": `${CAPTION}px` })}
              @keydown=${this._onKeyDown}>
           ${repeat(indices, (i) => this.slots[i].id, (i) => this._renderTile(this.slots[i], i, layout))}
@@ -198,12 +203,20 @@ export class ImagePoolGridElement extends LitElement {
       </div>`;
   }
 
+  private _choiceText(): string {
+    if (!this.chosen) return "";
+    const chosen = this.slots.filter((s) => this.chosen!.includes(s.id)).length;
+    return chosen ? `, ${chosen} chosen` : this.slots.length ? ", all run (click to choose)" : "";
+  }
+
   private _renderTile(slot: Slot, index: number, layout: GridLayout): TemplateResult {
     const { x, y } = tilePosition(layout, index);
-    const selected = slot.id === this.active;
+    const chosen = !!this.chosen?.includes(slot.id);
+    const selected = this.chosen ? chosen : slot.id === this.active;
     const title = slot.label || slot.name || `Image ${index + 1}`;
     return html`
-      <div class="tile ${this._dragging === slot.id ? "dragging" : ""}" part="tile${selected ? " tile-active" : ""}"
+      <div class="tile ${this._dragging === slot.id ? "dragging" : ""} ${chosen ? "chosen" : ""}"
+           part="tile${this.chosen ? (chosen ? " tile-chosen" : "") : selected ? " tile-active" : ""}"
            role="option" id="slot-${slot.id}" data-index=${index} data-slot=${slot.id}
            aria-selected=${selected ? "true" : "false"} aria-posinset=${index + 1} aria-setsize=${this.slots.length}
            aria-label="${index + 1}: ${title}${slot.mask ? ", has a mask" : ""}"
@@ -223,6 +236,8 @@ export class ImagePoolGridElement extends LitElement {
                                   webkitMaskImage: `url("${this._thumb(slot.mask, layout)}")` })}></div>` : nothing}
         </div>
         <span class="badge position" part="badge position-badge">${index + 1}</span>
+        ${chosen ? html`<span class="check" part="badge chosen-badge" title="Chosen: this image runs">${checkIcon}</span>`
+                 : nothing}
         ${slot.mask ? html`<span class="mask-dot" part="badge mask-badge" title="Has a mask"></span>` : nothing}
         <button class="tile-button mask" part="mask-button" tabindex="-1" title="Edit mask (M)"
                 aria-label="Edit the mask of ${title}"
@@ -257,7 +272,11 @@ export class ImagePoolGridElement extends LitElement {
     const slot = this.slots[index];
     if (!slot) return;
     this._focus = index;
-    this.dispatchEvent(poolEvent("pool-select", { slot: slot.id, index }));
+    if (this.chosen) {
+      this.dispatchEvent(poolEvent("pool-toggle", { slot: slot.id, index, chosen: !this.chosen.includes(slot.id) }));
+    } else {
+      this.dispatchEvent(poolEvent("pool-select", { slot: slot.id, index }));
+    }
   }
 
   private _remove(index: number): void {

@@ -85,6 +85,12 @@ export const gridStyles = css`
     position: absolute; top: 7px; left: 30px; width: 12px; height: 12px; border-radius: 50%;
     background: var(--_mask); border: 2px solid #fff; box-shadow: 0 0 0 1px rgb(0 0 0 / 0.5);
   }
+  .tile.chosen { border-color: var(--_accent); box-shadow: 0 0 0 2px var(--_accent); }
+  .check {
+    position: absolute; bottom: calc(var(--_caption, 22px) + 4px); right: 4px; width: 20px; height: 20px;
+    display: grid; place-items: center; border-radius: 50%; background: var(--_accent); color: #fff;
+    box-shadow: 0 0 0 2px #fff;
+  }
   .tile-button {
     position: absolute; top: 3px; width: 20px; height: 20px; padding: 0; justify-content: center;
     border: none; border-radius: 50%; background: rgb(0 0 0 / 0.55); color: #fff;

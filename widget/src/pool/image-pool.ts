@@ -44,6 +44,7 @@ export class ImagePoolElement extends LitElement {
     apiBase: { type: String, attribute: "api-base" },
     poolId: { type: String, attribute: "pool-id" },
     selected: { type: String },
+    chosen: { attribute: false },
     tileSize: { type: Number, attribute: "tile-size" },
     showMasks: { type: Boolean, attribute: "show-masks" },
     readonly: { type: Boolean },
@@ -58,6 +59,9 @@ export class ImagePoolElement extends LitElement {
   poolId = "";
   /** The slot shown as selected; by default the pool's active slot. Set it to keep a selection of your own. */
   selected: string | null = null;
+  /** Choose mode (see <image-pool-grid>'s `chosen`): the chosen slot ids; the grid's `pool-toggle` events say what the
+   * user toggled, and the host sets the new list. Clicks then change nothing on the server. */
+  chosen: readonly string[] | null = null;
   tileSize = 120;
   showMasks = false;
   readonly = false;
@@ -286,10 +290,10 @@ export class ImagePoolElement extends LitElement {
               <progress max=${u.total || 1} .value=${u.loaded} aria-label="Uploading ${u.name}"></progress>
             </div>`)}
         </div>` : nothing}
-      <image-pool-grid exportparts="toolbar, upload-button, count, scroller, listbox, tile, tile-active, thumb, image,
-                         mask-overlay, badge, position-badge, mask-badge, mask-button, remove-button, caption, label,
-                         label-input, drop-indicator, empty"
-        .slots=${this.manifest.slots} .active=${active} .thumbUrl=${(key: string, size: number) => this.api.thumbUrl(key, size)}
+      <image-pool-grid exportparts="toolbar, upload-button, count, scroller, listbox, tile, tile-active, tile-chosen,
+                         thumb, image, mask-overlay, badge, position-badge, mask-badge, chosen-badge, mask-button,
+                         remove-button, caption, label, label-input, drop-indicator, empty"
+        .slots=${this.manifest.slots} .active=${active} .chosen=${this.chosen} .thumbUrl=${(key: string, size: number) => this.api.thumbUrl(key, size)}
         .tileSize=${this.tileSize} ?show-masks=${this.showMasks} ?readonly=${this.readonly}
         @pool-select=${this._onSelect} @pool-label=${this._onLabel} @pool-remove=${this._onRemove}
         @pool-reorder=${this._onReorder} @pool-files=${this._onFiles}></image-pool-grid>`;
