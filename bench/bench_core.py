@@ -23,6 +23,7 @@ sys.path[:0] = [str(PROJECT / "python"), str(PROJECT)]
 
 from bench.timing import Table, cpu, fmt_time, interleaved, spread, wall  # noqa: E402
 from image_pool import node  # noqa: E402
+from image_pool.list_node import list_fingerprint  # noqa: E402
 from image_pool.atomic import write_atomic_each  # noqa: E402
 from image_pool.parsed_manifests import SETTLE_NS, STAMP_NS, generation_mtime, parsed  # noqa: E402
 from image_pool.pools import Pools  # noqa: E402
@@ -139,9 +140,9 @@ changed_elsewhere.n = 0
 
 def bench_pool_sizes(table: Table, pools: Pools, key_source: Path) -> None:
     stored = pools.objects.put_file(key_source)
-    unchanged = {}
+    unchanged, pool_ids = {}, {}
     for size in (10, 1_000, 10_000):
-        pool_id = str(uuid.uuid4())
+        pool_id = pool_ids[size] = str(uuid.uuid4())
         pools.add_objects(pool_id, [StoredObject(stored.key, stored.info, False)] * size,
                           labels=[f"a caption of some length, number {i}" for i in range(size)])
         fingerprint = lambda: node.fingerprint(-1, pool_id, "")  # noqa: E731
@@ -154,6 +155,11 @@ def bench_pool_sizes(table: Table, pools: Pools, key_source: Path) -> None:
                 setup=lambda: changed_elsewhere(pools, pool_id)), 1.5, "json.loads of the manifest")
     table.target("fingerprint of an unchanged pool: 10,000 slots vs 10", interleaved(
         unchanged[10_000], unchanged[10], 51), 2, "10 slots")
+    for size in (10, 10_000):
+        list_fingerprint(pool_ids[size])  # worked out once per generation
+    table.target("Image Pool (List): fingerprint of an unchanged pool, every slot chosen: 10,000 slots vs 10",
+                 interleaved(lambda: list_fingerprint(pool_ids[10_000]), lambda: list_fingerprint(pool_ids[10]), 51),
+                 2, "10 slots")
     bench_foreign_manifests(table, pools, stored)
 
 

@@ -574,6 +574,16 @@ def test_a_list_node_runs_the_slots_toggled_in_its_grid_and_keeps_them_in_the_wo
     expect(tile(page, 2)).to_have_attribute("aria-selected", "false")
     assert node_widget(page, "chosen") == slots[0] and node_widget(page, "pool_id") == pool_id
 
+    other = ids.new_pool_id()
+    pools.add(other, [imagegen.png(seed=s) for s in range(81, 83)])
+    pools.set_name(other, "Handed over")
+    listing = open_pools_tab(page)
+    page.evaluate("() => { app.canvas.deselectAll?.(); app.canvas.selectNode(__poolNode); }")
+    listing.locator(f'[data-pool-id="{other}"] .choose').click()
+    expect(tiles(page)).to_have_count(2, timeout=DEADLINE_MS)
+    assert node_widget(page, "pool_id") == other and node_widget(page, "chosen") == "", \
+        "the Pools tab hands a pool to the selected list node, with nothing chosen in it"
+
 
 @pytest.mark.usefixtures("needs_grid")
 def test_example_workflow_loads_runs_clone_shares_and_detach_splits(page, comfy):

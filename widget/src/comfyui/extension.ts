@@ -89,9 +89,13 @@ function syncSelection(node: PoolNode): void {
 }
 
 function setPool(node: PoolNode, poolId: string): void {
+  const changed = widget(node, "pool_id").value !== poolId;
   widget(node, "pool_id").value = poolId;
   const state = states.get(node);
-  if (state) state.element.poolId = poolId;
+  if (!state) return;
+  if (changed && state.kind.choose) widget(node, "chosen").value = "";  // another pool's slots: nothing chosen
+  state.element.poolId = poolId;
+  syncSelection(node);
 }
 
 async function addFiles(node: PoolNode, files: File[], skipped = 0): Promise<void> {
