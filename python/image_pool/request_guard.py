@@ -37,27 +37,22 @@ def host_name(header: str | None) -> str:
     return host.rstrip(".")
 
 
-def is_loopback(name: str) -> bool:
-    if name in LOOPBACK_NAMES or name.endswith(".localhost"):
-        return True
+def _ip(name: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     try:
-        return ipaddress.ip_address(name).is_loopback
+        return ipaddress.ip_address(name)
     except ValueError:
-        return False
+        return None
+
+
+def is_loopback(name: str) -> bool:
+    ip = _ip(name)
+    return name in LOOPBACK_NAMES or name.endswith(".localhost") or (ip is not None and ip.is_loopback)
 
 
 def _names(allow_hosts) -> frozenset[str]:
     """The names given, and those of $IMAGE_POOL_ALLOW_HOSTS (separated by commas or spaces)."""
     from_environment = os.environ.get(ENV_ALLOW_HOSTS, "").replace(",", " ").split()
     return frozenset(host_name(h) for h in (*allow_hosts, *from_environment) if h.strip())
-
-
-def is_ip_address(name: str) -> bool:
-    try:
-        ipaddress.ip_address(name)
-        return True
-    except ValueError:
-        return False
 
 
 @dataclass(frozen=True)
@@ -71,8 +66,7 @@ class Guard:
     def for_comfyui(cls, listen: str, allow_hosts=()) -> "Guard":
         """ComfyUI's --listen (addresses separated by commas): a Host check only while every one is loopback."""
         addresses = [host_name(a) for a in (listen or "127.0.0.1").split(",")]
-        allowed = _names(allow_hosts)
-        return cls(allowed, any_host=not all(is_loopback(a) for a in addresses))
+        return cls(_names(allow_hosts), any_host=not all(is_loopback(a) for a in addresses))
 
     @classmethod
     def for_standalone(cls, listen_host: str, allow_hosts=()) -> "Guard":
@@ -83,7 +77,7 @@ class Guard:
 
     def serves(self, name: str) -> bool:
         return (self.any_host or is_loopback(name) or name in self.allowed or name in self.served
-                or self.any_ip and is_ip_address(name))
+                or self.any_ip and _ip(name) is not None)
 
     def refusal(self, request: web.Request) -> web.Response | None:
         """Why this request is refused (a 403), or None."""
