@@ -6,6 +6,7 @@ import json
 import urllib.error
 import urllib.request
 import uuid
+from contextlib import ExitStack
 
 import pytest
 from playwright.sync_api import sync_playwright
@@ -15,11 +16,13 @@ from image_pool.pools import Pools
 from . import imagegen
 from .browser_support import CHROMIUM_ARGS, chromium_path
 from .comfyui_support import running_comfyui
+from .loopback_proxy import loopback_proxy
 from .test_archive_bounds import gzip_stream, raw_header
 
 pytestmark = pytest.mark.comfyui
 PROXY_NAME = "pod-1234.proxy.example"  # a cloud host's public name, passed on by its proxy as Host
 LAN_NAME = "gpu-box.lan"
+LAN_ADDRESS = "192.168.50.7"  # never contacted: Chromium sends its requests to ComfyUI on loopback as a proxy
 
 
 @pytest.fixture(scope="module")
@@ -112,7 +115,7 @@ def test_a_rebound_host_reads_nothing_from_comfyui_on_loopback(on_loopback, path
 def test_comfyui_on_all_addresses_serves_its_page_by_a_lan_address_and_refuses_other_origins(on_all_addresses):
     comfy = on_all_addresses
     pool_id, slot = a_pool(comfy)
-    lan = f"192.168.50.7:{port_of(comfy)}"
+    lan = f"{LAN_ADDRESS}:{port_of(comfy)}"
     assert label(comfy, pool_id, slot, {"Host": lan, "Origin": f"http://{lan}"}) == 200
     assert label(comfy, pool_id, slot, {"Host": lan, "Origin": "null"}) == 403
     assert label(comfy, pool_id, slot, {"Host": lan, "Origin": "http://evil.example"}) == 403
@@ -126,20 +129,27 @@ def test_comfyui_on_loopback_behind_a_proxy_serves_the_allowed_name(on_loopback)
 
 
 @pytest.mark.browser
-@pytest.mark.parametrize("where", ["loopback", "proxy name", "LAN name"])
+@pytest.mark.parametrize("where", ["loopback", "proxy name", "LAN name", "LAN address"])
 def test_comfyuis_own_page_adds_to_a_pool_wherever_it_is_reached(on_loopback, on_all_addresses, where):
     """The real frontend, in Chromium, reached as a user reaches it: the node's grid lists, and adds an image
-    through our routes with the page's own origin."""
+    through our routes with the page's own origin. Names are mapped to 127.0.0.1 by Chromium's resolver; a LAN
+    address is reached through a proxy on loopback that sends everything to ComfyUI (the page's Host and Origin
+    are the LAN address), so nothing leaves this machine."""
     from .test_comfyui_browser import add_pool_node, settle
     comfy, name = {"loopback": (on_loopback, "127.0.0.1"), "proxy name": (on_loopback, PROXY_NAME),
-                   "LAN name": (on_all_addresses, LAN_NAME)}[where]
+                   "LAN name": (on_all_addresses, LAN_NAME), "LAN address": (on_all_addresses, LAN_ADDRESS)}[where]
     comfy.use_renderer(False)
     path = chromium_path()
     if not path:
         pytest.skip("no Chromium on this machine (apt-get install chromium)")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=path, args=[
-            *CHROMIUM_ARGS, f"--host-resolver-rules=MAP {PROXY_NAME} 127.0.0.1, MAP {LAN_NAME} 127.0.0.1"])
+    with ExitStack() as stack:
+        if where == "LAN address":
+            proxy = stack.enter_context(loopback_proxy(port_of(comfy)))
+            routing = [f"--proxy-server=http://127.0.0.1:{proxy}"]
+        else:
+            routing = [f"--host-resolver-rules=MAP {PROXY_NAME} 127.0.0.1, MAP {LAN_NAME} 127.0.0.1"]
+        playwright = stack.enter_context(sync_playwright())
+        browser = playwright.chromium.launch(executable_path=path, args=[*CHROMIUM_ARGS, *routing])
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 860})
             # 1.27.10's ~280 module files reach Chromium in 5-second steps by a name other than loopback's (the server

@@ -169,3 +169,20 @@ def test_the_standalone_guard_serves_ip_literals_only_on_a_wildcard_listen():
     assert not Guard.for_standalone("127.0.0.1").serves("192.168.1.20")
     assert Guard.for_standalone("10.1.2.3").serves("10.1.2.3")
 
+
+
+async def test_a_request_in_absolute_form_is_judged_by_its_host_header(aiohttp_client, root, pool):
+    """What a browser sends through an HTTP proxy: `POST http://host:port/path`. Its origin is the Host header's."""
+    import asyncio
+    import json as json_module
+    client = await aiohttp_client(comfyui_app(root, "0.0.0.0"))
+    lan = "192.168.50.7:8188"
+    body = json_module.dumps({"pool_id": POOL, "slot": pool[1], "label": "through a proxy"}).encode()
+    reader, writer = await asyncio.open_connection("127.0.0.1", client.server.port)
+    writer.write(f"POST http://{lan}/api/grid_pool/label HTTP/1.1\r\nHost: {lan}\r\nOrigin: http://{lan}\r\n"
+                 f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+                 .encode() + body)
+    answer = await reader.read()
+    writer.close()
+    assert answer.startswith(b"HTTP/1.1 200"), answer[:300]
+    assert pool[0].load(POOL).slots[0].label == "through a proxy"

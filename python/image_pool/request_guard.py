@@ -92,7 +92,8 @@ class Guard:
         if origin is None:
             return None
         origin_host = origin.strip().lower().split("://", 1)[-1].rstrip("/")
-        if "://" in origin and origin_host == request.host.lower() or host_name(origin_host) in self.allowed:
+        host = (request.headers.get("Host") or "").strip().lower()  # the header itself: aiohttp's request.host
+        if "://" in origin and origin_host == host or host_name(origin_host) in self.allowed:  # is not, in absolute form
             return None
         return error_response(403, "cross_origin", f"a change from the origin {origin!r:.100} is refused: only "
                               f"pages of this server may change pools")
