@@ -39,18 +39,22 @@ def loopback_proxy(target_port: int):
     """The proxy's port, while the block runs."""
     port = free_port()
     loop = asyncio.new_event_loop()
-    started = threading.Event()
+    started, stop = threading.Event(), asyncio.Event()
 
     async def serve():
         server = await asyncio.start_server(_handler(target_port), "127.0.0.1", port)
         started.set()
-        async with server:
-            await server.serve_forever()
+        await stop.wait()
+        server.close()
+        for task in asyncio.all_tasks() - {asyncio.current_task()}:  # the open tunnels
+            task.cancel()
+        await asyncio.gather(*(asyncio.all_tasks() - {asyncio.current_task()}), return_exceptions=True)
     thread = threading.Thread(target=lambda: loop.run_until_complete(serve()), daemon=True)
     thread.start()
     assert started.wait(30), "the loopback proxy did not start"
     try:
         yield port
     finally:
-        loop.call_soon_threadsafe(lambda: [task.cancel() for task in asyncio.all_tasks(loop)])
+        loop.call_soon_threadsafe(stop.set)
         thread.join(30)
+        loop.close()
