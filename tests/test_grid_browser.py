@@ -381,3 +381,26 @@ def test_in_choose_mode_a_click_or_a_key_toggles_a_slot_and_changes_nothing_on_t
                                                  {"slot": a, "index": 0, "chosen": True},
                                                  {"slot": c, "index": 2, "chosen": False}]
     assert pools.load(pool_id).active == a, "a toggle is the host's to keep, not the pool's"
+
+
+def test_the_grid_follows_its_size_after_it_is_moved_in_the_page(page, pool):
+    """ComfyUI takes a node's DOM widget out of the page and puts it back (switching workflows, subgraphs or
+    renderers): the grid must still lay its tiles out for the width it has."""
+    url, pools, pool_id, _ = pool
+    open_pool(page, url, pool_id, 3)
+    page.locator("image-pool").first.evaluate("""(element) => {
+        const box = document.createElement("div");
+        box.id = "moved";
+        box.style.cssText = "position: fixed; top: 0; left: 0; width: 600px; height: 400px; z-index: 10;";
+        document.body.append(box);
+        element.remove();
+        box.append(element);
+    }""")
+
+    def rows():
+        return len({round(tile(page, i).bounding_box()["y"]) for i in range(3)})
+    wait_until(lambda: rows() == 1, "three tiles in one row at 600 px")
+    page.evaluate("() => { document.getElementById('moved').style.width = '300px'; }")
+    wait_until(lambda: rows() == 2, "the tiles re-laid out for 300 px")
+    right = max(tile(page, i).bounding_box()["x"] + tile(page, i).bounding_box()["width"] for i in range(3))
+    assert right <= 300, f"a tile reaches {right} px in a 300 px grid"

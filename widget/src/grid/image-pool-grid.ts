@@ -71,7 +71,6 @@ export class ImagePoolGridElement extends LitElement {
   private _dragging: string | null = null;
   private _drop: DropTarget | null = null;
   private _fileOver = false;
-  private _resizeObserver?: ResizeObserver;
   private _focusAfterRender = false;
   /** The slot whose tile has keyboard focus: focus follows it when the order changes. */
   private _focusedSlot: string | null = null;
@@ -81,23 +80,31 @@ export class ImagePoolGridElement extends LitElement {
   override connectedCallback(): void {
     super.connectedCallback();
     this.addEventListener("paste", this._onPaste);
+    if (this.hasUpdated) this._observeSize();  // put back in the page (ComfyUI moves a node's DOM widget so)
   }
 
   override disconnectedCallback(): void {
     super.disconnectedCallback();
     this.removeEventListener("paste", this._onPaste);
-    this._resizeObserver?.disconnect();
+    this._resizeObserver.disconnect();
   }
 
   protected override firstUpdated(): void {
-    const scroller = this._scroller;
-    this._resizeObserver = new ResizeObserver(() => {
-      const style = getComputedStyle(scroller);
-      this._width = scroller.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
-      this._viewport = scroller.clientHeight;
-    });
-    this._resizeObserver.observe(scroller);
+    this._observeSize();
   }
+
+  /** Follow the scroller's size while connected, as Lit's ResizeController does: observed on every connect. */
+  private _observeSize(): void {
+    this._resizeObserver.observe(this._scroller);
+  }
+
+  private readonly _resizeObserver = new ResizeObserver(() => {
+    const scroller = this._scroller;
+    if (!scroller) return;
+    const style = getComputedStyle(scroller);
+    this._width = scroller.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+    this._viewport = scroller.clientHeight;
+  });
 
   protected override willUpdate(changed: PropertyValues<this>): void {
     if (changed.has("slots") || changed.has("active")) {
