@@ -324,3 +324,10 @@ def test_add_takes_a_folder_in_name_order_and_says_what_it_skipped(root, tmp_pat
     assert "skipped 2 file(s)" in capsys.readouterr().err
     (pool_id,) = Pools(root).pool_ids()
     assert [s.name for s in Pools(root).load(pool_id).slots] == ["0.webp", "10.jpg", "2.png", "1.png"]
+
+
+def test_an_empty_store_says_where_a_comfyui_with_its_own_input_folder_keeps_its_pools(tmp_path, capsys):
+    """manage.py beside a ComfyUI started with --input-directory looks in the checkout's input/: say what to do."""
+    assert main(["list", "--root", str(tmp_path / "nothing")]) == 0
+    said = capsys.readouterr().out
+    assert "no pools under" in said and "--input-directory DIR" in said and "--root DIR/grid_pool" in said

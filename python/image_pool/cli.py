@@ -26,7 +26,8 @@ def cmd_list(args) -> int:
         print(json.dumps([{"pool_id": m.pool_id, "name": m.name, "count": m.count, "revision": m.revision}
                           for m in manifests], ensure_ascii=False))
     elif not manifests:
-        print(f"no pools under {store_root(args.root)}")
+        print(f"no pools under {store_root(args.root)}. A ComfyUI started with --input-directory DIR keeps its "
+              f"pools in DIR/grid_pool: pass --root DIR/grid_pool (or set ${ENV_ROOT}) to see them")
     for m in manifests if not args.json else []:
         print(f"{m.pool_id}  {m.count:5d} slot(s)  revision {m.revision}" + (f"  {m.name!r}" if m.name else ""))
     return 0
