@@ -404,3 +404,22 @@ def test_the_grid_follows_its_size_after_it_is_moved_in_the_page(page, pool):
     wait_until(lambda: rows() == 2, "the tiles re-laid out for 300 px")
     right = max(tile(page, i).bounding_box()["x"] + tile(page, i).bounding_box()["width"] for i in range(3))
     assert right <= 300, f"a tile reaches {right} px in a 300 px grid"
+
+
+@pytest.mark.parametrize("tile_size", [64, 80, 120])
+def test_the_mask_dot_never_covers_a_button(page, pool, tile_size):
+    """However small the tiles (the Pools tab shows a small grid), on a hovered tile the has-mask dot, the brush and
+    the remove button are apart."""
+    url, pools, pool_id, (a, b, c) = pool
+    pools.set_mask(pool_id, a, np.ones((90, 120), bool))
+    open_pool(page, url, pool_id, 3)
+    page.locator("image-pool").first.evaluate(f"(element) => {{ element.tileSize = {tile_size}; }}")
+    page.locator("image-pool").first.evaluate("(element) => { element.style.width = '300px'; }")
+    tile(page, 0).hover()
+    boxes = [tile(page, 0).locator(part).bounding_box() for part in (".mask-dot", ".tile-button.mask",
+                                                                    ".tile-button.remove")]
+
+    def apart(one, other):
+        return (one["x"] + one["width"] <= other["x"] or other["x"] + other["width"] <= one["x"]
+                or one["y"] + one["height"] <= other["y"] or other["y"] + other["height"] <= one["y"])
+    assert apart(boxes[0], boxes[1]) and apart(boxes[0], boxes[2]), boxes

@@ -81,8 +81,8 @@ export const gridStyles = css`
     background: rgb(0 0 0 / 0.6); color: #fff; font-size: 11px; line-height: 18px; text-align: center;
   }
   .tile[aria-selected="true"] .badge.position { background: var(--_accent); }
-  .mask-dot {
-    position: absolute; top: 7px; left: 30px; width: 12px; height: 12px; border-radius: 50%;
+  .mask-dot {  /* bottom left: clear of the buttons at the top right, however small the tile */
+    position: absolute; bottom: calc(var(--_caption, 22px) + 6px); left: 6px; width: 12px; height: 12px; border-radius: 50%;
     background: var(--_mask); border: 2px solid #fff; box-shadow: 0 0 0 1px rgb(0 0 0 / 0.5);
   }
   .tile.chosen { border-color: var(--_accent); box-shadow: 0 0 0 2px var(--_accent); }
