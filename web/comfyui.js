@@ -237,8 +237,8 @@ var Ke=["image/png","image/jpeg","image/webp","image/bmp","image/tiff","image/gi
       --_line: var(--image-pool-border, var(--border-color, color-mix(in srgb, currentColor 20%, transparent)));
       --_soft: var(--image-pool-surface, var(--comfy-input-bg, color-mix(in srgb, currentColor 6%, transparent))); }
     .bar { display: flex; gap: 6px; }
-    button { font: inherit; color: inherit; background: var(--_soft); border: 1px solid var(--_line); border-radius: 6px;
-      padding: 2px 8px; cursor: pointer; }
+    button, a.button { font: inherit; color: inherit; background: var(--_soft); border: 1px solid var(--_line);
+      border-radius: 6px; padding: 2px 8px; cursor: pointer; text-decoration: none; }
     .pool { display: grid; grid-template-columns: 40px minmax(0, 1fr); gap: 8px; padding: 6px; border: 1px solid var(--_line);
       border-radius: 8px; }
     .pool img, .pool .blank { width: 40px; height: 40px; object-fit: cover; border-radius: 4px; background: var(--_soft); }
@@ -247,8 +247,8 @@ var Ke=["image/png","image/jpeg","image/webp","image/bmp","image/tiff","image/gi
     .title { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; font-weight: 600; }
     .untitled { opacity: 0.6; font-style: italic; }
     .meta { font-size: 11px; opacity: 0.7; }
-    .actions { grid-column: 1 / -1; display: flex; flex-wrap: wrap; gap: 4px; }
-    .actions a { color: inherit; font-size: 12px; align-self: center; }
+    .actions { grid-column: 1 / -1; display: flex; flex-wrap: wrap; gap: 3px; font-size: 11px; }
+    .actions button, .actions a.button { padding: 1px 5px; white-space: nowrap; }
     input.name { font: inherit; width: 100%; box-sizing: border-box; color: inherit; background: var(--_soft);
       border: 1px solid var(--_line); border-radius: 4px; }
     .empty, .status { opacity: 0.8; margin: 0; }
@@ -275,7 +275,7 @@ var Ke=["image/png","image/jpeg","image/webp","image/bmp","image/tiff","image/gi
             <button @click=${()=>{this._renaming=e.pool_id}}>Rename</button>
             <button @click=${async()=>{await this._try(()=>this.api.detach(e.pool_id))&&await this.refresh()}}>
               Detach</button>
-            <a href=${this.api.exportUrl(e.pool_id)} download>Export</a>
+            <a class="button" role="button" href=${this.api.exportUrl(e.pool_id)} download>Export</a>
             <button @click=${()=>{this._confirming=e.pool_id}}>Delete…</button>`}
         </div>
         ${this._shown===e.pool_id?f`<image-pool class="grid" part="grid" api-base=${this.apiBase} pool-id=${e.pool_id}
