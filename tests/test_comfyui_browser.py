@@ -125,6 +125,16 @@ def node_widget(page, name, node="__poolNode"):
     return page.evaluate(f"() => {node}.widgets.find((w) => w.name === '{name}').value")
 
 
+def save_and_reload(page, node_class: str) -> None:
+    """Serialize the graph as a saved workflow does, load it back, and point __poolNode at the reloaded node."""
+    page.evaluate("""async (nodeClass) => {
+        const saved = JSON.stringify(app.graph.serialize());
+        app.graph.clear();
+        await app.loadGraphData(JSON.parse(saved));
+        window.__poolNode = app.graph._nodes.find((n) => n.type === nodeClass);
+    }""", node_class)
+
+
 def queued_slot_id(page) -> str:
     """What the prompt ComfyUI would queue now carries for the node's slot_id."""
     return page.evaluate("""async () => {
@@ -527,12 +537,7 @@ def test_save_and_reload_keep_every_value(page, comfy):
     }""")
     before = page.evaluate("() => Object.fromEntries(__poolNode.widgets.filter((w) => w.name !== 'pool')"
                            ".map((w) => [w.name, w.value]))")
-    page.evaluate("""async () => {
-        const saved = JSON.stringify(app.graph.serialize());
-        app.graph.clear();
-        await app.loadGraphData(JSON.parse(saved));
-        window.__poolNode = app.graph._nodes.find((n) => n.type === 'ImagePoolGrid');
-    }""")
+    save_and_reload(page, "ImagePoolGrid")
     after = page.evaluate("() => Object.fromEntries(__poolNode.widgets.filter((w) => w.name !== 'pool')"
                           ".map((w) => [w.name, w.value]))")
     assert after == before and after["pool_id"] == pool_id
@@ -563,12 +568,7 @@ def test_a_list_node_runs_the_slots_toggled_in_its_grid_and_keeps_them_in_the_wo
     page.keyboard.press("Space")  # the keyboard toggles too
     expect(tile(page, 2)).to_have_attribute("aria-selected", "false")
     assert node_widget(page, "chosen") == slots[0]
-    page.evaluate("""async () => {
-        const saved = JSON.stringify(app.graph.serialize());
-        app.graph.clear();
-        await app.loadGraphData(JSON.parse(saved));
-        window.__poolNode = app.graph._nodes.find((n) => n.type === 'ImagePoolList');
-    }""")
+    save_and_reload(page, "ImagePoolList")
     expect(tiles(page)).to_have_count(3)
     expect(tile(page, 0)).to_have_attribute("aria-selected", "true")
     expect(tile(page, 2)).to_have_attribute("aria-selected", "false")

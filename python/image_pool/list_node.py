@@ -13,11 +13,11 @@ import blake3
 import torch
 
 from . import ids
-from .errors import BadRequest, DamagedObject
 from .manifest import Manifest, Slot
-from .node import EMPTY_FINGERPRINT, decoder
+from .node import EMPTY_FINGERPRINT, POOL_ID_INPUT, load_slot, pool_id_problem
 from .root import pools_for
 
+NAME = "Image Pool (List)"
 SEPARATORS = re.compile(r"[\s,]+")
 
 
@@ -74,7 +74,7 @@ class ImagePoolListNode:
                                   "tooltip": "Skip this many of the chosen images (all, if none is chosen)."}),
                 "limit": ("INT", {"default": 0, "min": 0, "max": 0x7FFFFFFF, "step": 1,
                                   "tooltip": "At most this many images; 0: no limit."}),
-                "pool_id": ("STRING", {"default": "", "tooltip": "The pool's id (a UUID), made with the node."}),
+                "pool_id": POOL_ID_INPUT,
             },
             "optional": {
                 "chosen": ("STRING", {"default": "", "tooltip": "The slots chosen in the grid; empty: all."}),
@@ -83,12 +83,7 @@ class ImagePoolListNode:
 
     @classmethod
     def VALIDATE_INPUTS(cls, pool_id):
-        if pool_id:
-            try:
-                ids.pool_id(pool_id)
-            except BadRequest as e:
-                return f"Image Pool (List): {e.message}"
-        return True
+        return pool_id_problem(NAME, pool_id)
 
     @classmethod
     def IS_CHANGED(cls, start=0, limit=0, pool_id="", chosen="", **hidden):
@@ -99,15 +94,6 @@ class ImagePoolListNode:
         items = chosen_slots(manifest, chosen_ids(chosen), start, limit) if manifest is not None else []
         if not items:
             return [torch.zeros((1, 1, 1, 3))], [torch.zeros((1, 1, 1))], [""], [0], 0
-        objects = pools_for().objects
-        images, masks = [], []
-        for position, slot in items:
-            try:
-                image, mask = decoder.load(objects, slot)
-            except DamagedObject as e:
-                raise RuntimeError(f"Image Pool (List): pool {manifest.pool_id}, slot {slot.id} (position "
-                                   f"{position}): {e.message}. Run 'python -m image_pool fsck' to check the store.") \
-                    from None
-            images.append(image)
-            masks.append(mask)
+        loaded = [load_slot(NAME, manifest.pool_id, slot, position) for position, slot in items]
+        images, masks = [image for image, _ in loaded], [mask for _, mask in loaded]
         return images, masks, [slot.label for _, slot in items], [position for position, _ in items], len(items)

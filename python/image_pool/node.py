@@ -31,6 +31,26 @@ class Choice:
 
 
 _NONE = Choice(None, 0, 0, "")
+POOL_ID_INPUT = ("STRING", {"default": "", "tooltip": "The pool's id (a UUID), made with the node."})
+
+
+def pool_id_problem(node_name: str, pool_id: str) -> str | bool:
+    """VALIDATE_INPUTS of both nodes: True, or what ComfyUI shows for a malformed pool id."""
+    if pool_id:
+        try:
+            ids.pool_id(pool_id)
+        except BadRequest as e:
+            return f"{node_name}: {e.message}"
+    return True
+
+
+def load_slot(node_name: str, pool_id: str, slot: Slot, position: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """IMAGE and MASK of a slot; a missing or damaged object stops the run with a message naming where it is."""
+    try:
+        return decoder.load(pools_for().objects, slot)
+    except DamagedObject as e:
+        raise RuntimeError(f"{node_name}: pool {pool_id}, slot {slot.id} (position {position}): {e.message}. Run "
+                           f"'python -m image_pool fsck' to check the store.") from None
 
 
 def choose(index: int, pool_id: str, slot_id: str | None = "") -> Choice:
@@ -69,7 +89,7 @@ class ImagePoolGridNode:
                                   "control_after_generate": True,
                                   "tooltip": "-1: the slot selected in the grid. 0 or more: force that slot "
                                              "(clamped to the pool)."}),
-                "pool_id": ("STRING", {"default": "", "tooltip": "The pool's id (a UUID), made with the node."}),
+                "pool_id": POOL_ID_INPUT,
             },
             "optional": {
                 "slot_id": ("STRING", {"default": "", "tooltip": "The grid's selection when the prompt was queued."}),
@@ -78,12 +98,7 @@ class ImagePoolGridNode:
 
     @classmethod
     def VALIDATE_INPUTS(cls, pool_id):
-        if pool_id:
-            try:
-                ids.pool_id(pool_id)
-            except BadRequest as e:
-                return f"Image Pool (Grid): {e.message}"
-        return True
+        return pool_id_problem("Image Pool (Grid)", pool_id)
 
     @classmethod
     def IS_CHANGED(cls, index=-1, pool_id="", slot_id="", **hidden):  # ComfyUI 0.33 also passes hidden inputs
@@ -93,11 +108,6 @@ class ImagePoolGridNode:
         choice = choose(index, pool_id, slot_id)
         if choice.slot is None:
             return torch.zeros((1, 1, 1, 3)), torch.zeros((1, 1, 1)), 0, 0, ""
-        try:
-            image, mask = decoder.load(pools_for().objects, choice.slot)
-        except DamagedObject as e:
-            raise RuntimeError(f"Image Pool (Grid): pool {choice.pool_id}, slot {choice.slot.id} "
-                               f"(position {choice.index}): {e.message}. Run 'python -m image_pool fsck' "
-                               f"to check the store.") from None
+        image, mask = load_slot("Image Pool (Grid)", choice.pool_id, choice.slot, choice.index)
         return image, mask, choice.index, choice.count, choice.slot.label
 
