@@ -20,15 +20,21 @@ def chromium_path() -> str | None:
     return os.environ.get("IMAGE_POOL_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
 
 
-@pytest.fixture(scope="module")
-def browser():
-    """One Chromium per test module. Not per session: Playwright's sync API keeps an event loop running in this thread
-    while it is open, and the asyncio tests of other modules cannot run beside it."""
+def required_chromium() -> str:
+    """Chromium's path: a failure in CI without one, elsewhere a skip that says how to get it."""
     path = chromium_path()
     if not path:
         if os.environ.get("CI"):
             pytest.fail("CI must have Chromium (.ci/run installs Debian's chromium package)")
         pytest.skip("no Chromium on this machine (apt-get install chromium)")
+    return path
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """One Chromium per test module. Not per session: Playwright's sync API keeps an event loop running in this thread
+    while it is open, and the asyncio tests of other modules cannot run beside it."""
+    path = required_chromium()
     from playwright.sync_api import sync_playwright
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)

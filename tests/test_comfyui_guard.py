@@ -14,7 +14,7 @@ from playwright.sync_api import sync_playwright
 from image_pool.pools import Pools
 
 from . import imagegen
-from .browser_support import CHROMIUM_ARGS, chromium_path
+from .browser_support import CHROMIUM_ARGS, required_chromium
 from .comfyui_support import running_comfyui
 from .loopback_proxy import loopback_proxy
 from .test_archive_bounds import gzip_stream, raw_header
@@ -139,9 +139,7 @@ def test_comfyuis_own_page_adds_to_a_pool_wherever_it_is_reached(on_loopback, on
     comfy, name = {"loopback": (on_loopback, "127.0.0.1"), "proxy name": (on_loopback, PROXY_NAME),
                    "LAN name": (on_all_addresses, LAN_NAME), "LAN address": (on_all_addresses, LAN_ADDRESS)}[where]
     comfy.use_renderer(False)
-    path = chromium_path()
-    if not path:
-        pytest.skip("no Chromium on this machine (apt-get install chromium)")
+    path = required_chromium()
     with ExitStack() as stack:
         if where == "LAN address":
             proxy = stack.enter_context(loopback_proxy(port_of(comfy)))
