@@ -70,8 +70,8 @@ async def test_the_pool_is_writable_again_once_the_lock_is_released(aiohttp_clie
 
 async def test_adds_and_imports_waiting_for_a_running_gc_never_stall_another_pools_change(aiohttp_client, root,
                                                                                            pool_id, tmp_path):
-    """Another process holds the gc lock (a running gc) while more adds and imports arrive than there are write
-    threads: they wait on the event loop, so a label to another pool answers at once."""
+    """Another process holds the gc lock (a running gc) while more adds, imports and detaches arrive than there are
+    write threads: they wait on the event loop, so a label to another pool (the one being detached, even) answers."""
     pools = Pools(root)
     other = "123e4567-e89b-12d3-a456-426614174000"
     _, (slot,) = pools.add(other, [imagegen.png(seed=2)])
@@ -93,13 +93,14 @@ async def test_adds_and_imports_waiting_for_a_running_gc_never_stall_another_poo
             return client.post("/grid_pool/import", data=data)
         waiting = [asyncio.ensure_future(add(client, pool_id, imagegen.png(seed=10 + i))) for i in range(LOCKED_REQUESTS)]
         waiting += [asyncio.ensure_future(an_import()) for _ in range(4)]
+        waiting += [asyncio.ensure_future(client.post("/grid_pool/detach", json={"pool_id": other})) for _ in range(4)]
         label = await asyncio.wait_for(client.post("/grid_pool/label", json={"pool_id": other, "slot": slot,
                                                                              "label": "answered"}), 20)
         assert label.status == 200 and holder.poll() is None
         assert not any(w.done() for w in waiting), "the adds were still waiting for gc"
         release.touch()
         done = await asyncio.wait_for(asyncio.gather(*waiting), 60)
-        assert all(r.status == 200 for r in done[LOCKED_REQUESTS:])
+        assert all(r.status == 200 for r in done[LOCKED_REQUESTS:]), "the imports and detaches too"
         assert Pools(root).load(pool_id).count == LOCKED_REQUESTS
     finally:
         release.touch()

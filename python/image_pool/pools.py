@@ -479,14 +479,14 @@ class Pools:
         parsed.forget(self.manifest_path(pool_id))
         shutil.rmtree(gone, ignore_errors=True)  # what a crash leaves here, gc removes
 
-    def detach(self, pool_id: str, *, lock: FileLock | None = None) -> Manifest:
+    def detach(self, pool_id: str, *, batch: AddBatch | None = None, lock: FileLock | None = None) -> Manifest:
         """A new pool holding a copy of this one's slots; objects are shared, nothing is copied. The store lock is
-        held shared from the source's read (under its lock) to the copy's publication, so gc cannot take the
-        objects in between, even if the source is deleted meanwhile."""
+        held shared (an AddBatch: the caller's, or one taken here) from the source's read (under its lock) to the
+        copy's publication, so gc cannot take the objects in between, even if the source is deleted meanwhile."""
         pool_id = ids.pool_id(pool_id)
         if not self.exists(pool_id):
             raise unknown_pool(pool_id)
-        with self.store_lock.shared(self.lock_timeout):
+        with self.adding(batch):
             with self._holding(pool_id, lock):
                 if not self.exists(pool_id):
                     raise unknown_pool(pool_id)

@@ -254,9 +254,13 @@ class PoolApi:
         return manifest_response(await self._mutate(change.pool_id, self.pools.reorder, change.pool_id, change.order))
 
     async def detach(self, request: web.Request) -> web.Response:
-        """The copy is read under the source pool's lock (see Pools.detach)."""
+        """The copy is read under the source pool's lock, the gc lock held shared, both waited for holding no thread
+        (see Pools.detach)."""
         pool = PoolRequest.parse(await self._body(request))
-        return manifest_response(await self._mutate(pool.pool_id, self.pools.detach, pool.pool_id))
+
+        def publish(batch, lock):
+            return self.pools.detach(pool.pool_id, batch=batch, lock=lock)
+        return manifest_response(await self._publishing(pool.pool_id, Upload(), publish, creates=False))
 
     async def rename(self, request: web.Request) -> web.Response:
         change = RenameRequest.parse(await self._body(request))
