@@ -30,7 +30,8 @@ def _inside_comfyui() -> None:
         guard = Guard.for_comfyui(args.listen)
     except (ImportError, AttributeError):
         pass
-    set_root_provider(lambda: os.path.join(folder_paths.get_input_directory(), "grid_pool"), limits)
+    from image_pool.comfyui_store import store_in
+    set_root_provider(lambda: store_in(folder_paths.get_input_directory()), limits)
     from image_pool.staging import remove_abandoned
     remove_abandoned(pools_for().objects.tmp_dir)  # what imports left when ComfyUI was killed
     _install_host_decoder()
@@ -41,8 +42,24 @@ def _inside_comfyui() -> None:
     if getattr(PromptServer, "instance", None) is not None:
         # ComfyUI mirrors every route added here under /api as well. Each applies the project's own guard: ComfyUI's
         # origin check lets Origin: null and foreign Host names through (request_guard.py).
-        PoolApi(pools_for, lambda: Path(folder_paths.get_input_directory()), guard).register(
-            PromptServer.instance.routes)
+        PoolApi(pools_for, lambda: Path(folder_paths.get_input_directory()), guard,
+                result_dir=_result_folder).register(PromptServer.instance.routes)
+        _announce_changes(PromptServer.instance)
+
+
+def _result_folder(kind: str):
+    """ComfyUI's output or temp folder, as /view finds it by `type`."""
+    from pathlib import Path
+    folder = folder_paths.get_directory_by_type(kind)
+    return Path(folder) if folder else None
+
+
+def _announce_changes(server) -> None:
+    """Every change to a pool made in this process (the Add node's, a route's) reaches every open tab at once, as
+    the server event `image-pool-changed`; the grids of that pool read it again."""
+    from image_pool import changes
+    changes.listen(lambda pool_id, revision: server.send_sync(
+        "image-pool-changed", {"pool_id": pool_id, "revision": revision}))
 
 
 def _install_host_decoder() -> None:

@@ -82,7 +82,7 @@ def comfyui(browser) -> None:
             page.evaluate("async (wf) => { await app.loadGraphData(wf); }", workflow)
             node = "app.graph._nodes.find((n) => n.type === 'ImagePoolGrid')"
             pool_id = page.evaluate(f"() => {node}.widgets.find((w) => w.name === 'pool_id').value")
-            fill(Pools(comfy.input_dir / "grid_pool"), pool_id)
+            fill(Pools(comfy.input_dir / ".grid_pool"), pool_id)
             page.evaluate("() => document.querySelector('image-pool').reload()")
             page.wait_for_function(f"() => ({ALL_IMAGES_LOADED})(document.querySelector('image-pool'))",
                                    timeout=30_000)
@@ -96,7 +96,7 @@ def comfyui(browser) -> None:
             page.evaluate("() => new Promise((drawn) => requestAnimationFrame(() => requestAnimationFrame(drawn)))")
             page.screenshot(path=DOCS / f"comfyui-node-{palette}.png")
             print(f"docs/comfyui-node-{palette}.png")
-            pools = Pools(comfy.input_dir / "grid_pool")
+            pools = Pools(comfy.input_dir / ".grid_pool")
             for earlier in pools.pool_ids():  # the other palette's run left its own pool
                 if earlier != pool_id:
                     pools.delete(earlier)

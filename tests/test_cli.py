@@ -303,10 +303,10 @@ def test_manage_py_in_a_custom_nodes_clone_manages_comfyuis_own_pools(tmp_path):
         return subprocess.run([sys.executable, str(manage), *args], capture_output=True, text=True, cwd=tmp_path,
                               env=env)
     listed = run("list")
-    assert listed.returncode == 0 and str(comfyui / "input" / "grid_pool") in listed.stdout, listed.stderr
+    assert listed.returncode == 0 and str(comfyui / "input" / ".grid_pool") in listed.stdout, listed.stderr
     assert run("add", "Cats", str(picture)).returncode == 0
-    (pool_id,) = Pools(comfyui / "input" / "grid_pool").pool_ids()
-    assert Pools(comfyui / "input" / "grid_pool").load(pool_id).name == "Cats"
+    (pool_id,) = Pools(comfyui / "input" / ".grid_pool").pool_ids()
+    assert Pools(comfyui / "input" / ".grid_pool").load(pool_id).name == "Cats"
     assert "Cats" in run("list").stdout
 
 
@@ -330,4 +330,4 @@ def test_an_empty_store_says_where_a_comfyui_with_its_own_input_folder_keeps_its
     """manage.py beside a ComfyUI started with --input-directory looks in the checkout's input/: say what to do."""
     assert main(["list", "--root", str(tmp_path / "nothing")]) == 0
     said = capsys.readouterr().out
-    assert "no pools under" in said and "--input-directory DIR" in said and "--root DIR/grid_pool" in said
+    assert "no pools under" in said and "--input-directory DIR" in said and "--root DIR/.grid_pool" in said

@@ -110,7 +110,7 @@ def add_pool_node(page, comfy, images: list[bytes], node_class: str = "ImagePool
                 new File([Uint8Array.from(atob(data), (c) => c.charCodeAt(0))], name, { type: "image/png" })));
         }""", [[b64(data), f"{n}.png"] for n, data in enumerate(images)])
     expect(tiles(page)).to_have_count(len(images))
-    return pool_id, Pools(comfy.input_dir / "grid_pool")
+    return pool_id, Pools(comfy.input_dir / ".grid_pool")
 
 
 def tiles(page):
@@ -366,7 +366,7 @@ def test_the_editor_opens_on_the_slots_current_mask(page, comfy):
     open_editor_on(page, 1, "double-click")
     name = editor_copy_name(page, pools.load(pool_id).slots[1].id)  # the picture the editor was given
     assert page.evaluate("() => __poolNode.images?.[0]?.filename") == name
-    copy = np.asarray(Image.open(next((comfy.input_dir / "grid_pool" / "cache").rglob(name))))
+    copy = np.asarray(Image.open(next((comfy.input_dir / ".grid_pool" / "cache").rglob(name))))
     assert copy.shape[2] == 4 and np.array_equal(copy[..., 3] < 128, stored > 127), "the copy carries the mask"
     cancel_editor(page)
     assert np.array_equal(stored_mask(pools, pool_id, 1) > 127, stored > 127), "cancel left the mask as it was"
@@ -597,7 +597,7 @@ def test_example_workflow_loads_runs_clone_shares_and_detach_splits(page, comfy)
     saved_id = node_widget(page, "pool_id")
     assert ids.is_pool_id(saved_id) and ids.is_pool_id(first_id) and saved_id != first_id, \
         "each opening of the example makes its own pool"
-    pools = Pools(comfy.input_dir / "grid_pool")
+    pools = Pools(comfy.input_dir / ".grid_pool")
     pools.add(saved_id, [imagegen.png(seed=71), imagegen.png(seed=72)])
     page.evaluate("() => document.querySelector('image-pool').reload()")
     expect(tiles(page)).to_have_count(2)

@@ -149,7 +149,7 @@ def test_a_missing_object_fails_the_run_with_a_clear_message(comfy):
     pool_id = str(uuid.uuid4())
     body = upload(comfy, pool_id, "gone.png", imagegen.png(seed=99))
     key = body["slots"][0]["image"]
-    path = comfy.input_dir / "grid_pool" / "objects" / key[:2] / key
+    path = comfy.input_dir / ".grid_pool" / "objects" / key[:2] / key
     shutil.copy(path, comfy.input_dir / "backup.png")
     path.chmod(0o644)
     path.unlink()

@@ -55,7 +55,7 @@ def port_of(comfy) -> int:
 
 def a_pool(comfy) -> tuple[str, str]:
     pool_id = str(uuid.uuid4())
-    _, slots = Pools(comfy.input_dir / "grid_pool").add(pool_id, [imagegen.png(seed=1)])
+    _, slots = Pools(comfy.input_dir / ".grid_pool").add(pool_id, [imagegen.png(seed=1)])
     return pool_id, slots[0]
 
 
@@ -91,7 +91,7 @@ def test_a_change_from_another_origin_is_refused_inside_comfyui(on_loopback, tmp
     status, body = send(comfy, "POST", "/api/grid_pool/import", data, {"Content-Type": content_type,
                                                                        "Origin": origin})
     assert refused(status, body)
-    pools = Pools(comfy.input_dir / "grid_pool")
+    pools = Pools(comfy.input_dir / ".grid_pool")
     assert pools.exists(pool_id) and pools.load(pool_id).slot(slot).label == ""
 
 

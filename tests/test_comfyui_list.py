@@ -50,7 +50,7 @@ def previews(comfy, entry: dict, node: str) -> list[np.ndarray]:
 def pool(comfy):
     """Three images of different sizes, the second with a mask."""
     pool_id = str(uuid.uuid4())
-    pools = Pools(comfy.input_dir / "grid_pool")
+    pools = Pools(comfy.input_dir / ".grid_pool")
     sources = [imagegen.png(h, w, seed=60 + n) for n, (h, w) in enumerate(SIZES)]
     _, slots = pools.add(pool_id, sources, labels=["one", "two", "three"])
     mask = np.zeros(SIZES[1], bool)

@@ -13,9 +13,9 @@ from .http_helpers import error_of
 
 @pytest.fixture
 async def comfy_like(aiohttp_client, tmp_path, pool_id):
-    """A store at input/grid_pool, as inside ComfyUI, with one EXIF-rotated JPEG and one RGBA PNG."""
+    """A store at input/.grid_pool, as inside ComfyUI, with one EXIF-rotated JPEG and one RGBA PNG."""
     input_dir = tmp_path / "input"
-    root = input_dir / "grid_pool"
+    root = input_dir / ".grid_pool"
     pools = Pools(root)
     _, slots = pools.add(pool_id, [imagegen.jpeg(24, 32, orientation=6), imagegen.png(24, 32, mode="RGBA")])
     return await aiohttp_client(make_app(root, input_dir)), pools, input_dir, slots
@@ -33,7 +33,7 @@ async def test_editor_copy_is_oriented_and_carries_the_mask_as_alpha(comfy_like,
     mask[3:9, 2:7] = True
     pools.set_mask(pool_id, jpeg, mask)
     ref = await editor_ref(client, pool_id, jpeg)
-    assert ref["type"] == "input" and ref["subfolder"].startswith("grid_pool/cache/editor/")
+    assert ref["type"] == "input" and ref["subfolder"].startswith(".grid_pool/cache/editor/")
     copy = Image.open(input_dir / ref["subfolder"] / ref["filename"])
     assert copy.mode == "RGBA" and copy.size == (24, 32)
     assert (np.asarray(copy.getchannel("A")) == np.where(mask, 0, 255)).all()

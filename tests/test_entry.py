@@ -1,4 +1,4 @@
-"""The root __init__.py that ComfyUI imports: works without ComfyUI, and inside it uses <input>/grid_pool."""
+"""The root __init__.py that ComfyUI imports: works without ComfyUI, and inside it uses <input>/.grid_pool."""
 
 import importlib.util
 import sys
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from image_pool import host, root as root_module
+from image_pool import changes, host, root as root_module
 
 PROJECT = Path(__file__).resolve().parent.parent
 
@@ -36,18 +36,24 @@ def test_entry_imports_without_comfyui(monkeypatch):
     assert root_module.store_root() == Path("image-pool-data")
 
 
-def test_inside_comfyui_the_store_is_input_grid_pool_and_routes_are_registered(monkeypatch, tmp_path):
+def test_inside_comfyui_the_store_is_input_dot_grid_pool_and_routes_are_registered(monkeypatch, tmp_path):
     from aiohttp import web
     fake = types.ModuleType("folder_paths")
     fake.get_input_directory = lambda: str(tmp_path / "input")
     server = types.ModuleType("server")
-    server.PromptServer = types.SimpleNamespace(instance=types.SimpleNamespace(routes=web.RouteTableDef()))
+    sent = []
+    server.PromptServer = types.SimpleNamespace(instance=types.SimpleNamespace(
+        routes=web.RouteTableDef(), send_sync=lambda event, data, sid=None: sent.append((event, data))))
     monkeypatch.setitem(sys.modules, "folder_paths", fake)
     monkeypatch.setitem(sys.modules, "server", server)
+    monkeypatch.setattr(changes, "_listeners", [])
     import_entry("image_pool_entry_comfy")
     registered = {(r.method, r.path) for r in server.PromptServer.instance.routes}
     assert ("GET", "/grid_pool/list") in registered and ("POST", "/grid_pool/set_mask") in registered
-    assert root_module.store_root() == tmp_path / "input" / "grid_pool"
+    assert root_module.store_root() == tmp_path / "input" / ".grid_pool"
+    manifest = root_module.pools_for().set_name("123e4567-e89b-12d3-a456-426614174000", "Cats")
+    assert sent == [("image-pool-changed", {"pool_id": manifest.pool_id, "revision": 1})], \
+        "every open tab hears of a change made in ComfyUI's process"
     monkeypatch.setenv("IMAGE_POOL_ROOT", str(tmp_path / "elsewhere"))
     assert root_module.store_root() == tmp_path / "elsewhere", "the environment variable overrides"
     assert root_module.store_root(tmp_path / "given") == tmp_path / "given", "a root given by the caller wins"
@@ -71,13 +77,13 @@ def test_inside_comfyui_the_hosts_loadimage_decodes_objects_under_input(monkeypa
     monkeypatch.setitem(sys.modules, "nodes", types.SimpleNamespace(LoadImage=LoadImage))
     monkeypatch.delitem(sys.modules, "server", raising=False)
     import_entry("image_pool_entry_host")
-    files = [tmp_path / "input" / "grid_pool" / "objects" / "ab" / "abc.png", tmp_path / "input" / "alpha.png",
+    files = [tmp_path / "input" / ".grid_pool" / "objects" / "ab" / "abc.png", tmp_path / "input" / "alpha.png",
              tmp_path / "elsewhere" / "x.png"]
     for path in files:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(b"the fake LoadImage does not read it")
     image, mask = host.decode(files[0])
-    assert asked == [str(Path("grid_pool/objects/ab/abc.png"))]
+    assert asked == [str(Path(".grid_pool/objects/ab/abc.png"))]
     assert image.shape == (1, 5, 7, 3) and image.dtype == torch.float16 and mask is None
     _, mask = host.decode(files[1])
     assert mask.shape == (1, 5, 7)

@@ -83,18 +83,25 @@ class RenameRequest:
         return cls(ids.pool_id(field(body, "pool_id")), clean_pool_name(field(body, "name")))
 
 
+FOLDERS = ("input", "output", "temp")  # ComfyUI's folders a file may be named from, as /view's `type`
+
+
 @dataclass(frozen=True)
 class InputFile:
-    """A file of ComfyUI's input folder, named as /view and /upload name it (input_files.py opens it safely)."""
+    """A file of one of ComfyUI's folders, named as /view names it: type, subfolder, filename (input_files.py opens
+    it safely). JSON: `input_file`, `subfolder`, `type` (input when absent)."""
     name: str
     subfolder: str
+    kind: str = "input"
 
     @classmethod
     def parse(cls, body: dict) -> "InputFile":
-        subfolder = body.get("subfolder", "")
+        subfolder, kind = body.get("subfolder", ""), body.get("type", "input")
         if not isinstance(subfolder, str):
             raise BadRequest("field 'subfolder' must be a str")
-        return cls(field(body, "input_file"), subfolder)
+        if kind not in FOLDERS:
+            raise BadRequest(f"field 'type' must be one of {', '.join(FOLDERS)}, got {kind!r:.40}")
+        return cls(field(body, "input_file"), subfolder, kind)
 
 
 @dataclass(frozen=True)

@@ -12,12 +12,22 @@ from tqdm import tqdm
 from . import __version__
 from . import ids
 from .errors import BadRequest, PoolError, UnknownPool, storage_error
+from .comfyui_store import FORMER, STORE
 from .pools import Pools
 from .root import DEFAULT_ROOT, ENV_ROOT, store_root
 
 
+def _root(args) -> Path:
+    """The store's folder; a ComfyUI store's former name (now an empty file) leads to where it moved."""
+    root = store_root(args.root)
+    if root.name == FORMER and root.is_file() and (root.parent / STORE).is_dir():
+        print(f"note: the store moved to {root.parent / STORE} (hidden from ComfyUI's asset list)", file=sys.stderr)
+        return root.parent / STORE
+    return root
+
+
 def _pools(args) -> Pools:
-    return Pools(store_root(args.root))
+    return Pools(_root(args))
 
 
 def cmd_list(args) -> int:
@@ -26,8 +36,8 @@ def cmd_list(args) -> int:
         print(json.dumps([{"pool_id": m.pool_id, "name": m.name, "count": m.count, "revision": m.revision}
                           for m in manifests], ensure_ascii=False))
     elif not manifests:
-        print(f"no pools under {store_root(args.root)}. A ComfyUI started with --input-directory DIR keeps its "
-              f"pools in DIR/grid_pool: pass --root DIR/grid_pool (or set ${ENV_ROOT}) to see them")
+        print(f"no pools under {_root(args)}. A ComfyUI started with --input-directory DIR keeps its "
+              f"pools in DIR/{STORE}: pass --root DIR/{STORE} (or set ${ENV_ROOT}) to see them")
     for m in manifests if not args.json else []:
         print(f"{m.pool_id}  {m.count:5d} slot(s)  revision {m.revision}" + (f"  {m.name!r}" if m.name else ""))
     return 0
@@ -106,14 +116,9 @@ def cmd_add(args) -> int:
         return 1
     def bar(files):
         return tqdm(files, desc="add", unit="file", disable=None if len(files) > 1 and _progress(args) else True)
-    pool_id, made = (args.pool.lower(), False) if ids.is_pool_id(args.pool.lower()) else pools.pool_named(args.pool)
-    try:
+    with pools.adding_to(args.pool) as pool_id:
         manifest, new_ids = pools.add(pool_id, args.files, names=[Path(p).name for p in args.files], progress=bar,
                                       labels=[args.label] * len(args.files) if args.label else None)
-    except BaseException:
-        if made:
-            pools.delete(pool_id, only_if_empty=True)  # the pool this add made for its name, unless used meanwhile
-        raise
     print(f"added {len(new_ids)} slot(s) to {_title(manifest)}; the pool has {manifest.count}")
     return 0
 
@@ -185,7 +190,7 @@ def cmd_fsck(args) -> int:
 
 def cmd_serve(args) -> int:
     from .server import serve
-    serve(store_root(args.root), host=args.host, port=args.port,
+    serve(_root(args), host=args.host, port=args.port,
           input_dir=Path(args.input_dir) if args.input_dir else None, allow_hosts=args.allow_host,
           client_timeout=args.client_timeout, verbose=args.verbose)
     return 0

@@ -1,4 +1,5 @@
-"""Files named from ComfyUI's input folder: opened once, component by component, never through a symlink.
+"""Files named from ComfyUI's folders (input, output, temp), as /view names them: opened once, component by
+component, never through a symlink, so nothing outside the folder is ever read.
 
 Everything after the open happens through the open file, so swapping the name for a link between a check and
 a use changes nothing: there is no check by name at all.
@@ -14,12 +15,12 @@ from .errors import BadRequest, NoInputFolder, UnknownInputFile
 _BY_DIR_FD = os.open in os.supports_dir_fd and hasattr(os, "O_NOFOLLOW")
 
 
-def _parts(name, subfolder) -> list[str]:
+def _parts(name, subfolder, kind: str) -> list[str]:
     if not isinstance(name, str) or not name or not isinstance(subfolder, str):
         raise BadRequest("input_file must be a non-empty string (and subfolder a string)")
     for part in (name, subfolder):
         if "\x00" in part or os.path.isabs(part) or part.startswith(("/", "\\")) or ":" in part:
-            raise BadRequest("input_file and subfolder must be relative to the input folder")
+            raise BadRequest(f"input_file and subfolder must be relative to the {kind} folder")
     parts = [p for p in f"{subfolder}/{name}".replace("\\", "/").split("/") if p not in ("", ".")]
     if ".." in parts:
         raise BadRequest("input_file and subfolder may not contain '..'")
@@ -28,25 +29,28 @@ def _parts(name, subfolder) -> list[str]:
     return parts
 
 
-def open_input_file(input_dir, name, subfolder="") -> tuple[BinaryIO, str]:
-    """input/<subfolder>/<name> opened for reading, and the relative name to show the user."""
+def open_input_file(input_dir, name, subfolder="", kind: str = "input") -> tuple[BinaryIO, str]:
+    """<folder>/<subfolder>/<name> opened for reading, and the relative name to show the user. `kind` names the
+    folder in messages (input, output, temp)."""
     if input_dir is None:
+        if kind != "input":
+            raise NoInputFolder(f"this server has no {kind} folder (only ComfyUI has one)")
         raise NoInputFolder("this server has no input folder (start it with --input-dir)")
-    parts = _parts(name, subfolder)
+    parts = _parts(name, subfolder, kind)
     shown = "/".join(parts)
     try:
         fd = _open_by_dir_fd(input_dir, parts) if _BY_DIR_FD else _open_checked(input_dir, parts)
     except OSError as e:
         if e.errno in (errno.ELOOP, errno.EMLINK):
             raise BadRequest(f"{shown!r} is a symbolic link (or passes through one); only files really inside the "
-                             f"input folder can be named") from None
+                             f"{kind} folder can be named") from None
         if e.errno in (errno.ENOENT, errno.ENOTDIR):
-            raise UnknownInputFile(f"no file {shown!r} in the input folder") from None
+            raise UnknownInputFile(f"no file {shown!r} in the {kind} folder") from None
         raise
     info = os.fstat(fd)
     if not stat.S_ISREG(info.st_mode):
         os.close(fd)
-        raise UnknownInputFile(f"{shown!r} in the input folder is not a file")
+        raise UnknownInputFile(f"{shown!r} in the {kind} folder is not a file")
     return os.fdopen(fd, "rb"), shown
 
 

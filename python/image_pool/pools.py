@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Sequence, TypeVar
 
-from . import ids, masks
+from . import changes, ids, masks
 from .atomic import write_atomic_each
 from .errors import (BadRequest, PoolDamaged, PoolError, PoolExists, PoolFull, StaleReorder, StoreBusy, UnknownPool,
                      storage_error)
@@ -209,6 +209,22 @@ class Pools:
             self.set_name(pool_id, name)
             return pool_id, True
 
+    @contextmanager
+    def adding_to(self, pool: str) -> Iterator[str]:
+        """The id of the pool `pool` names: an id (a pool not yet made is made by the first add), else a name, made
+        if no pool has it. If what runs inside raises, a pool made here for its name is removed if still empty."""
+        text = str(pool or "").strip()
+        if ids.is_pool_id(text.lower()):
+            yield text.lower()
+            return
+        pool_id, made = self.pool_named(text)
+        try:
+            yield pool_id
+        except BaseException:
+            if made:
+                self.delete(pool_id, only_if_empty=True)  # unless used meanwhile
+            raise
+
     def pool_ids(self) -> list[str]:
         if not self.pools_dir.is_dir():
             return []
@@ -273,7 +289,8 @@ class Pools:
                 self._publish(folder, changed)
             except OSError as e:
                 raise storage_error(e) or e
-            return changed, result
+        changes.announce(pool_id, changed.revision)
+        return changed, result
 
     def _publish(self, folder: Path, manifest: Manifest) -> None:
         """The new generation into history/, then over manifest.json: two files, so that damage to one inode
@@ -364,23 +381,33 @@ class Pools:
             return self.add_objects(pool_id, stored, labels=labels, names=names or default_names)
 
     def add_objects(self, pool_id: str, stored: Sequence[StoredObject], *, labels: Sequence[str] | None = None,
-                    names: Sequence[str] | None = None, lock: FileLock | None = None) -> tuple[Manifest, list[str]]:
-        """New slots for objects already published (inside an AddBatch); a pool not yet made is made."""
+                    names: Sequence[str] | None = None, mask_keys: Sequence[str | None] | None = None,
+                    skip_present: bool = False, lock: FileLock | None = None) -> tuple[Manifest, list[str]]:
+        """New slots for objects already published (inside an AddBatch); a pool not yet made is made. `mask_keys`:
+        each slot's mask object (checked against its image's size by the caller). With `skip_present`, an image
+        the pool already holds (the same object key: the same bytes) is not added again, nor twice from one call;
+        the ids returned are those of the slots added."""
         labels = [clean_text(x, MAX_LABEL, "label") for x in (labels or [""] * len(stored))]
         names = [clean_name(x) for x in (names or [""] * len(stored))]
-        if not (len(labels) == len(names) == len(stored)):
+        mask_keys = list(mask_keys or [None] * len(stored))
+        if not (len(labels) == len(names) == len(mask_keys) == len(stored)):
             raise BadRequest("one label and one name per file")
-        for obj in stored:
-            if not self.objects.exists(obj.key):
-                raise BadRequest(f"object {obj.key} is not in the store")
+        for key in [obj.key for obj in stored] + [k for k in mask_keys if k]:
+            if not self.objects.exists(key):
+                raise BadRequest(f"object {key} is not in the store")
 
         def append(manifest: Manifest) -> list[str]:
             taken = set(manifest.positions())
+            present = {slot.image for slot in manifest.slots} if skip_present else set()
             new_slots, now = [], time.time()
-            for obj, label, name in zip(stored, labels, names):
+            for obj, label, name, mask in zip(stored, labels, names, mask_keys):
+                if obj.key in present:
+                    continue
+                if skip_present:
+                    present.add(obj.key)
                 slot_id = ids.new_slot_id(taken)
                 taken.add(slot_id)
-                new_slots.append(Slot(slot_id, obj.key, None, label, name, obj.info.width, obj.info.height, now))
+                new_slots.append(Slot(slot_id, obj.key, mask, label, name, obj.info.width, obj.info.height, now))
             manifest.slots += tuple(new_slots)
             if manifest.active is None and manifest.slots:
                 manifest.active = manifest.slots[0].id
@@ -477,6 +504,7 @@ class Pools:
             except OSError as e:
                 raise storage_error(e) or e
         parsed.forget(self.manifest_path(pool_id))
+        changes.announce(pool_id, 0)
         shutil.rmtree(gone, ignore_errors=True)  # what a crash leaves here, gc removes
 
     def detach(self, pool_id: str, *, batch: AddBatch | None = None, lock: FileLock | None = None) -> Manifest:

@@ -26,7 +26,7 @@ from typing import Callable
 from aiohttp import web
 
 from . import host, ids, masks, thumbs
-from .api_requests import (AddInputFileRequest, LabelRequest, MaskRequest, PoolRequest, RenameRequest,
+from .api_requests import (AddInputFileRequest, InputFile, LabelRequest, MaskRequest, PoolRequest, RenameRequest,
                            ReorderRequest, SlotRequest, truth)
 from .decoding import DECODES
 from .editor_copy import editor_copy
@@ -52,10 +52,14 @@ LOCK_POLL_FIRST, LOCK_POLL_MAX = 0.005, 0.1  # seconds between tries of another 
 
 class PoolApi:
     def __init__(self, pools: Callable[[], Pools], input_dir: Callable[[], Path | None] = lambda: None,
-                 guard: Guard = Guard(), client_timeout: float = BODY_IDLE_TIMEOUT):
+                 guard: Guard = Guard(), client_timeout: float = BODY_IDLE_TIMEOUT,
+                 result_dir: Callable[[str], Path | None] = lambda kind: None):
+        """`input_dir`: ComfyUI's input folder (or the standalone server's --input-dir); `result_dir(kind)`: its
+        output and temp folders, where results are added from (ComfyUI only)."""
         self._pools = pools
         self.guard = guard
         self._input_dir = input_dir
+        self._result_dir = result_dir
         self.client_timeout = client_timeout
         self._reads = ThreadPoolExecutor(READ_THREADS, thread_name_prefix="image-pool-read")
         self._writes = ThreadPoolExecutor(WRITE_THREADS, thread_name_prefix="image-pool-write")
@@ -194,15 +198,21 @@ class PoolApi:
         return manifest_response(manifest, added=added)
 
     async def _add_input_file(self, pools: Pools, add: AddInputFileRequest) -> web.Response:
+        """A file of ComfyUI's input, output or temp folder: read there by the server, no byte through the browser.
+        A result (output, temp) the pool holds already is not added again."""
         def publish(batch, lock):
-            f, shown = open_input_file(self._input_dir(), add.file.name, add.file.subfolder)
+            f, shown = self._open(add.file)
             with f:
                 pools.check_room(add.pool_id, 1)
                 stored = batch.note(pools.objects.put_open_file(f, shown))
             return pools.add_objects(add.pool_id, [stored], labels=[add.label], names=[os.path.basename(shown)],
-                                     lock=lock)
+                                     skip_present=add.file.kind != "input", lock=lock)
         manifest, added = await self._publishing(add.pool_id, Upload(), publish)
         return manifest_response(manifest, added=added)
+
+    def _open(self, file: InputFile):
+        folder = self._input_dir() if file.kind == "input" else self._result_dir(file.kind)
+        return open_input_file(folder, file.name, file.subfolder, file.kind)
 
     async def _body(self, request: web.Request) -> dict:
         return await read_json(request, self.client_timeout)
@@ -244,7 +254,7 @@ class PoolApi:
     def _set_mask_from_json(self, change: MaskRequest, lock):
         if change.file is None:
             return self.pools.set_mask(change.pool_id, change.slot, None, lock=lock)
-        f, shown = open_input_file(self._input_dir(), change.file.name, change.file.subfolder)
+        f, shown = self._open(change.file)
         with f:
             mask = masks.from_picture(f, change.channel, shown)
         return self.pools.set_mask(change.pool_id, change.slot, mask, lock=lock)

@@ -27,8 +27,8 @@ test("only the MaskEditor's saved files are taken as masks", () => {
 });
 
 test("view URLs encode the file's name and folder", () => {
-  assert.equal(viewUrl({ filename: "a b.png", subfolder: "grid_pool/cache/editor/x", type: "input" }),
-               "/view?filename=a+b.png&type=input&subfolder=grid_pool%2Fcache%2Feditor%2Fx");
+  assert.equal(viewUrl({ filename: "a b.png", subfolder: ".grid_pool/cache/editor/x", type: "input" }),
+               "/view?filename=a+b.png&type=input&subfolder=.grid_pool%2Fcache%2Feditor%2Fx");
 });
 
 test("new pool ids are distinct UUIDs", () => {
