@@ -100,8 +100,10 @@ def frontend_root() -> str | None:
 
 
 @contextmanager
-def running_comfyui(tmp: Path, listen: str = "127.0.0.1", env: dict | None = None):
-    """ComfyUI on `listen` (always reached here through 127.0.0.1), with `env` added to its environment."""
+def running_comfyui(tmp: Path, listen: str = "127.0.0.1", env: dict | None = None, args: tuple[str, ...] = (),
+                    before_start=None):
+    """ComfyUI on `listen` (always reached here through 127.0.0.1), with `env` added to its environment and `args`
+    to its command line; `before_start(input_dir)` prepares its input folder first."""
     checkout = comfyui_checkout()
     python = os.environ.get("IMAGE_POOL_COMFYUI_PYTHON", sys.executable)
     input_dir, output_dir, user_dir, nodes_dir = (tmp / n for n in ("input", "output", "user", "custom_nodes"))
@@ -111,6 +113,8 @@ def running_comfyui(tmp: Path, listen: str = "127.0.0.1", env: dict | None = Non
     # No workflow restored from an earlier page: each test's page starts on a graph of its own.
     (user_dir / "default" / "comfy.settings.json").write_text(json.dumps({
         "Comfy.TutorialCompleted": True, "Comfy.Minimap.Visible": False, "Comfy.Workflow.Persist": False}))
+    if before_start is not None:
+        before_start(input_dir)
     config = tmp / "extra_model_paths.yaml"
     config.write_text(f"image_pool_tests:\n  custom_nodes: {nodes_dir}\n")
     port = free_port()
@@ -120,7 +124,7 @@ def running_comfyui(tmp: Path, listen: str = "127.0.0.1", env: dict | None = Non
             [python, "main.py", "--cpu", "--listen", listen, "--port", str(port), "--input-directory",
              str(input_dir), "--output-directory", str(output_dir), "--user-directory", str(user_dir),
              "--extra-model-paths-config", str(config), "--disable-auto-launch",
-             *(["--front-end-root", frontend_root()] if frontend_root() else [])],
+             *(["--front-end-root", frontend_root()] if frontend_root() else []), *args],
             cwd=checkout, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})})
     url = f"http://127.0.0.1:{port}"
     try:

@@ -1,6 +1,7 @@
 /** A small typed client for the Image Pool HTTP API. It is the only module that talks to the server. */
 
 import { perFileProgress } from "../pool/upload-batches.js";
+import type { ResultRef } from "./dropped-results.js";
 import type { ApiErrorBody, Manifest, PoolSummary } from "./types.js";
 
 export class PoolApiError extends Error {
@@ -155,8 +156,10 @@ export class PoolClient {
     });
   }
 
-  addInputFile(poolId: string, inputFile: string, subfolder = ""): Promise<Manifest> {
-    return this.post("add", { pool_id: poolId, input_file: inputFile, subfolder });
+  /** Add a file of the server's own folders (ComfyUI's input, output or temp, as /view names them): the server
+   * reads it there. A result (output, temp) the pool holds already is not added again (`added` is then empty). */
+  addFromFolder(poolId: string, file: ResultRef): Promise<Manifest> {
+    return this.post("add", { pool_id: poolId, input_file: file.filename, subfolder: file.subfolder, type: file.type });
   }
 
   setMaskFile(poolId: string, slot: string, picture: Blob, channel?: "alpha" | "luminance"): Promise<Manifest> {

@@ -8,12 +8,14 @@
 
 import { ACCEPT_ATTRIBUTE } from "../api/accepted.js";
 import { droppedFiles, entriesOf } from "../api/dropped-files.js";
+import { mayNameResults, resultsOf } from "../api/dropped-results.js";
 import type { Manifest } from "../api/types.js";
 import "../list/define.js";
 import type { ImagePoolListElement, PoolChooseDetail } from "../list/image-pool-list.js";
 import "../pool/define.js";
 import type { PoolToggleDetail } from "../grid/events.js";
-import type { ImagePoolElement, PoolErrorDetail } from "../pool/image-pool.js";
+import type { ImagePoolElement, PoolAddedDetail, PoolErrorDetail } from "../pool/image-pool.js";
+import { type AddedOutput, SUMMARY_HEIGHT, addedSummary, summaryText } from "./added-summary.js";
 import * as frontend from "./frontend.js";
 import { type FileRef, chosenIds, maskEditorResult, newPoolId, slotThatRuns, toggledChoice, viewUrl } from "./logic.js";
 
@@ -33,6 +35,7 @@ const KINDS: Record<string, NodeKind> = {
   [NODE_CLASS]: { hidden: ["pool_id", "slot_id"], choose: false },
   ImagePoolList: { hidden: ["pool_id", "chosen"], choose: true },
 };
+const ADD_NODE_CLASS = "ImagePoolAdd";
 const MIN_HEIGHT = 240;  // px: a usable grid on a new node, in either renderer
 const EARLY_NODES_2_NOTICE = "The image grid needs the classic canvas here: switch to the classic canvas (Nodes 2.0 off)";
 
@@ -63,6 +66,8 @@ interface NodeState {
 }
 
 const states = new WeakMap<PoolNode, NodeState>();
+/** Every node's <image-pool>, for the server's change events (a node's element leaves when the node is removed). */
+const elements = new Set<ImagePoolElement>();
 const apiBase = String(api.apiURL("")).replace(/\/$/, "");
 
 function widget(node: PoolNode, name: string): any {
@@ -287,12 +292,31 @@ function setUp(node: PoolNode, kind: NodeKind): void {
   // Wheel over the grid scrolls the grid, not the canvas zoom.
   element.addEventListener("wheel", (e) => e.stopPropagation(), { passive: true });
 
-  node.onDragOver = (e: DragEvent) => !!e?.dataTransfer && Array.from(e.dataTransfer.items).some((i) => i.kind === "file");
+  // A drop on the node outside its grid: the canvas (and Nodes 2.0's node, 1.5x) asks onDragOver, then hands the
+  // drop to onDragDrop; true consumes it, so core neither loads a workflow nor adds a LoadImage node.
+  node.onDragOver = (e: DragEvent) => !!e?.dataTransfer && (mayNameResults(e.dataTransfer.types) ||
+    Array.from(e.dataTransfer.items).some((i) => i.kind === "file"));
   node.onDragDrop = (e: DragEvent) => {
+    const results = resultsOf(e?.dataTransfer, location.href);  // named results first: the server reads them
+    if (results.length) {
+      void element.addResults(results);
+      return true;
+    }
     const dropped = entriesOf(e?.dataTransfer);  // now: the browser forgets a drop's entries once it is handled
     if (!dropped.files.length && !dropped.entries.length) return false;
     void droppedFiles(dropped).then(({ files, skipped }) => addFiles(node, files, skipped));
     return true;
+  };
+  element.addEventListener("pool-added", (e: Event) => {
+    const { added, present } = (e as CustomEvent<PoolAddedDetail>).detail;
+    if (present && !added.length) toast("info", present === 1 ? "That image is in this pool already." :
+      `Those ${present} images are in this pool already.`);
+  });
+  elements.add(element);
+  const onRemoved = node.onRemoved;
+  node.onRemoved = function (this: unknown, ...args: unknown[]) {
+    elements.delete(element);
+    return onRemoved?.apply(this, args);
   };
   // The DOM widget is this node's view: no canvas image preview.
   node.onDrawBackground = () => {};
@@ -344,6 +368,36 @@ function usePool(poolId: string): void {
 
 window.addEventListener("pool-change", () => { if (poolList?.isConnected) void poolList.refresh(); });
 
+// A change made in ComfyUI's process (the Add to Image Pool node, another tab): every grid of that pool that shows an
+// older revision reads it again, and so does the Pools tab.
+interface ChangedDetail { pool_id: string; revision: number }
+api.addEventListener("image-pool-changed", (e: CustomEvent<ChangedDetail>) => {
+  const { pool_id: poolId, revision } = e.detail ?? {};
+  if (typeof poolId !== "string" || typeof revision !== "number") return;
+  for (const element of elements) if (element.poolId === poolId) void element.refreshTo(revision);
+  if (poolList?.isConnected) void poolList.poolChanged(poolId, revision);
+});
+
+/** Add to Image Pool: its node shows what its last run added (its `ui` output), with the thumbnails. */
+function setUpAddNode(node: PoolNode): void {
+  const summary = addedSummary(apiBase);
+  if (!frontend.rendererLacksDomWidgets()) {
+    const domWidget = (node as any).addDOMWidget("added", "IMAGE_POOL_ADDED", summary.element, {
+      serialize: false, hideOnZoom: false, getMinHeight: () => SUMMARY_HEIGHT,
+    });
+    domWidget.serialize = false;
+  }
+  const onExecuted = node.onExecuted;
+  node.onExecuted = function (this: unknown, output: { image_pool_added?: AddedOutput[] }) {
+    const added = output?.image_pool_added?.[0];
+    if (added) {
+      summary.show(added);
+      if (frontend.rendererLacksDomWidgets()) toast("success", summaryText(added));
+    }
+    return onExecuted?.apply(this, [output]);
+  };
+}
+
 const poolsTab = {
   id: POOLS_TAB,
   icon: "pi pi-images",
@@ -363,6 +417,9 @@ app.registerExtension({
   name: "ImagePool.Grid",
   setup() {
     app.extensionManager?.registerSidebarTab?.(poolsTab);
+  },
+  nodeCreated(node: PoolNode) {
+    if (node.comfyClass === ADD_NODE_CLASS || node.type === ADD_NODE_CLASS) setUpAddNode(node);
   },
   async beforeRegisterNodeDef(nodeType: any, nodeData: { name: string }) {
     const kind = KINDS[nodeData.name];

@@ -1,3 +1,5 @@
+import type { ResultRef } from "../api/dropped-results.js";
+
 /** What <image-pool-grid> reports. Every event bubbles and is composed, so it crosses shadow roots. */
 
 export interface PoolSelectDetail { slot: string; index: number }
@@ -9,6 +11,8 @@ export interface PoolReorderDetail { order: string[]; slot: string; from: number
 export interface PoolMaskRequestDetail { slot: string; index: number }
 /** `skipped`: files inside dropped folders that are not accepted images (they are not in `files`). */
 export interface PoolFilesDetail { files: File[]; source: "drop" | "paste" | "button"; skipped?: number }
+/** Images a drop names in the host's own folders (ComfyUI's results), for the server to add from there. */
+export interface PoolResultsDetail { results: ResultRef[] }
 
 export interface PoolGridEventMap {
   "pool-select": CustomEvent<PoolSelectDetail>;
@@ -18,6 +22,7 @@ export interface PoolGridEventMap {
   "pool-reorder": CustomEvent<PoolReorderDetail>;
   "pool-mask-request": CustomEvent<PoolMaskRequestDetail>;
   "pool-files": CustomEvent<PoolFilesDetail>;
+  "pool-results": CustomEvent<PoolResultsDetail>;
 }
 
 export function poolEvent<K extends keyof PoolGridEventMap>(

@@ -11,6 +11,7 @@ import { styleMap } from "lit/directives/style-map.js";
 import { states } from "../define.js";
 import { ACCEPT_ATTRIBUTE } from "../api/accepted.js";
 import { droppedFiles, entriesOf } from "../api/dropped-files.js";
+import { mayNameResults, resultsOf } from "../api/dropped-results.js";
 import type { Slot } from "../api/types.js";
 import { moved, poolEvent } from "./events.js";
 import { brushIcon, checkIcon, closeIcon, uploadIcon } from "./icons.js";
@@ -399,8 +400,10 @@ export class ImagePoolGridElement extends LitElement {
     this._drop = null;
   };
 
+  /** Files, or results the host has in its folders (ComfyUI's Assets tab, queue, previews). */
   private _isFileDrag(e: DragEvent): boolean {
-    return !this._dragging && !!e.dataTransfer && Array.from(e.dataTransfer.types).includes("Files");
+    const types = Array.from(e.dataTransfer?.types ?? []);
+    return !this._dragging && (types.includes("Files") || mayNameResults(types));
   }
 
   private _onDragOverTile(e: DragEvent, index: number): void {
@@ -450,8 +453,16 @@ export class ImagePoolGridElement extends LitElement {
       return;
     }
     this._fileOver = false;
+    if (this.readonly) return;
+    const results = resultsOf(e.dataTransfer, location.href);  // named, not carried: the server adds them
+    if (results.length) {
+      e.preventDefault();
+      e.stopPropagation();  // consumed: ComfyUI's page-level handler would make a LoadImage node or load a workflow
+      this.dispatchEvent(poolEvent("pool-results", { results }));
+      return;
+    }
     const dropped = entriesOf(e.dataTransfer);  // now: the browser forgets them once this handler returns
-    if ((!dropped.files.length && !dropped.entries.length) || this.readonly) return;
+    if (!dropped.files.length && !dropped.entries.length) return;
     e.preventDefault();
     e.stopPropagation();  // consumed: a page-level drop handler (ComfyUI's loads workflows) must not see it
     void droppedFiles(dropped).then(({ files, skipped }) => {

@@ -12,7 +12,10 @@ import { states } from "../define.js";
 import { isAcceptedImage } from "../api/accepted.js";
 import { PoolClient, messageOf } from "../api/client.js";
 import { droppedFiles, entriesOf } from "../api/dropped-files.js";
+import { mayNameResults, resultsOf } from "../api/dropped-results.js";
 import "../pool/define.js";
+import type { ImagePoolElement } from "../pool/image-pool.js";
+import type { ResultRef } from "../api/dropped-results.js";
 import { uploadBatches } from "../pool/upload-batches.js";
 import type { PoolSummary } from "../api/types.js";
 import { errorNote, errorNoteStyles } from "../shared/error-note.js";
@@ -78,11 +81,26 @@ export class ImagePoolListElement extends LitElement {
   }
 
   private _onDragOver = (e: DragEvent): void => {
-    if (Array.from(e.dataTransfer?.types ?? []).includes("Files")) e.preventDefault();
+    const types = Array.from(e.dataTransfer?.types ?? []);
+    if (types.includes("Files") || (mayNameResults(types) && this._poolAt(e))) e.preventDefault();
   };
+
+  /** The pool whose row an event is over. */
+  private _poolAt(e: Event): PoolSummary | undefined {
+    const row = e.composedPath().find((t) => t instanceof HTMLElement && t.dataset.poolId) as HTMLElement | undefined;
+    return this._pools.find((p) => p.pool_id === row?.dataset.poolId);
+  }
 
   /** A folder dropped here becomes a new pool of its name, holding every image in it and its subfolders. */
   private _onDrop = (e: DragEvent): void => {
+    const results = resultsOf(e.dataTransfer, location.href);
+    const target = this._poolAt(e);
+    if (results.length && target) {  // a result (ComfyUI's Assets tab, queue) dropped on a pool: the server adds it
+      e.preventDefault();
+      e.stopPropagation();
+      void this._addResults(target, results);
+      return;
+    }
     const dropped = entriesOf(e.dataTransfer);  // now: the browser forgets them once this handler returns
     const folder = dropped.entries.find((entry) => entry.isDirectory);
     if (!folder) return;
@@ -109,9 +127,31 @@ export class ImagePoolListElement extends LitElement {
     await this.refresh();
   }
 
+  private async _addResults(pool: PoolSummary, results: ResultRef[]): Promise<void> {
+    const title = pool.name || "Untitled pool";
+    let added = 0;
+    const done = await this._try(async () => {
+      for (const result of results) added += (await this.api.addFromFolder(pool.pool_id, result)).added?.length ?? 0;
+    });
+    if (done) {
+      const present = results.length - added;
+      this._status = [added ? `Added ${added} ${added === 1 ? "image" : "images"} to “${title}”.` : "",
+                      present ? `${present === 1 ? "It was" : `${present} were`} in “${title}” already.` : ""]
+        .filter(Boolean).join(" ");
+    }
+    await this.refresh();
+  }
+
   /** Read the pools again (the host calls it when a pool changed elsewhere). */
   async refresh(): Promise<void> {
     await this._try(async () => { this._pools = await this.api.pools(); });
+  }
+
+  /** A pool changed elsewhere (the server said so): read the list again, and the pool's open grid if it is behind. */
+  async poolChanged(poolId: string, revision: number): Promise<void> {
+    await this.refresh();
+    const grid = this.renderRoot.querySelector<ImagePoolElement>("image-pool.grid");
+    if (grid?.poolId === poolId) await grid.refreshTo(revision);
   }
 
   private async _try(call: () => Promise<unknown>): Promise<boolean> {

@@ -78,11 +78,16 @@ export class ImagePoolManagerElement extends LitElement {
 
   static override properties = {
     apiBase: { type: String, attribute: "api-base" },
+    watchEvery: { type: Number, attribute: "watch-every" },
     ...states("_pools", "_open", "_showMasks", "_error", "_maskSlot", "_maskPicture", "_deleting"),
   };
 
   apiBase = "";
   private _pools: PoolSummary[] = [];
+  /** Milliseconds between looks for changes made elsewhere; 0: never. */
+  watchEvery = 2000;
+  private _watch?: ReturnType<typeof setInterval>;
+  private _looking = false;
   private _open = "";
   private _showMasks = true;
   private _error = "";
@@ -103,12 +108,29 @@ export class ImagePoolManagerElement extends LitElement {
     window.addEventListener("hashchange", this._fromHash);
     this._fromHash();
     void this.refresh();
+    if (this.watchEvery > 0) this._watch = setInterval(this._look, this.watchEvery);
   }
 
   override disconnectedCallback(): void {
     super.disconnectedCallback();
     window.removeEventListener("hashchange", this._fromHash);
+    clearInterval(this._watch);
   }
+
+  /** Changes made by other processes (ComfyUI's Add to Image Pool node, the CLI) reach this page by a look at the
+   * pools' revisions, while the page is visible; the open pool is read again only when its revision moved. */
+  private _look = async (): Promise<void> => {
+    if (document.visibilityState !== "visible" || this._looking) return;
+    this._looking = true;
+    try {
+      await this.refresh();
+      const open = this._openSummary;
+      const element = this.renderRoot.querySelector("image-pool");
+      if (open && element) await element.refreshTo(open.revision);
+    } finally {
+      this._looking = false;
+    }
+  };
 
   private _fromHash = (): void => {
     const id = decodeURIComponent(location.hash.slice(1)).toLowerCase();

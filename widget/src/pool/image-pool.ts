@@ -11,14 +11,17 @@ import { ACCEPTED_NAMES, splitImages } from "../api/accepted.js";
 import { PoolApiError, PoolClient } from "../api/client.js";
 import { errorNote, errorNoteStyles } from "../shared/error-note.js";
 import { emptyManifest, type Manifest } from "../api/types.js";
+import type { ResultRef } from "../api/dropped-results.js";
 import type {
-  PoolFilesDetail, PoolLabelDetail, PoolRemoveDetail, PoolReorderDetail, PoolSelectDetail,
+  PoolFilesDetail, PoolLabelDetail, PoolRemoveDetail, PoolReorderDetail, PoolResultsDetail, PoolSelectDetail,
 } from "../grid/events.js";
 import "../grid/define.js";
 import { uploadBatches } from "./upload-batches.js";
 
 export interface PoolErrorDetail { status: number; code: string; message: string; action: string }
 export interface PoolChangeDetail { manifest: Manifest }
+/** After results were added: the new slot ids, and how many of them the pool held already (not added again). */
+export interface PoolAddedDetail { added: string[]; present: number }
 /** A pool a saved workflow names that this store does not have: what the workflow says of it. */
 export interface MissingPool { name: string; count: number }
 
@@ -162,6 +165,33 @@ export class ImagePoolElement extends LitElement {
     void this.addFiles(e.detail.files, e.detail.skipped ?? 0);
   };
 
+  private _onResults = (e: CustomEvent<PoolResultsDetail>): void => {
+    void this.addResults(e.detail.results);
+  };
+
+  /** Add images of the server's own folders (ComfyUI's results), one request each, in order; the server reads
+   * them, no byte goes through the browser. Fires `pool-added`; resolves with the new slot ids. */
+  async addResults(results: ResultRef[]): Promise<string[]> {
+    const added: string[] = [];
+    let present = 0;
+    for (const result of results) {
+      const manifest = await this._mutate("add", () => this.api.addFromFolder(this.poolId, result));
+      if (!manifest) break;
+      added.push(...(manifest.added ?? []));
+      if (!manifest.added?.length) present++;
+    }
+    this.dispatchEvent(new CustomEvent<PoolAddedDetail>("pool-added", {
+      detail: { added, present }, bubbles: true, composed: true,
+    }));
+    return added;
+  }
+
+  /** Read the pool again if the server's `revision` of it differs from the one shown (a change announced by the
+   * server: the Add to Image Pool node's, another tab's). */
+  refreshTo(revision: number): Promise<void> {
+    return revision === this.manifest.revision ? Promise.resolve() : this.reload();
+  }
+
   /** Import a pool's archive (made by export) and show the pool it holds. An archive of a pool that is here already
    * is imported as a copy, with a new id. Resolves with the imported pool's manifest. */
   async importArchive(archive: Blob): Promise<Manifest> {
@@ -296,7 +326,8 @@ export class ImagePoolElement extends LitElement {
         .slots=${this.manifest.slots} .active=${active} .chosen=${this.chosen} .thumbUrl=${(key: string, size: number) => this.api.thumbUrl(key, size)}
         .tileSize=${this.tileSize} ?show-masks=${this.showMasks} ?readonly=${this.readonly}
         @pool-select=${this._onSelect} @pool-label=${this._onLabel} @pool-remove=${this._onRemove}
-        @pool-reorder=${this._onReorder} @pool-files=${this._onFiles}></image-pool-grid>`;
+        @pool-reorder=${this._onReorder} @pool-files=${this._onFiles}
+        @pool-results=${this._onResults}></image-pool-grid>`;
   }
 }
 
