@@ -70,9 +70,7 @@ DROP = """([target, data, where]) => {
 def drop_at_node_title(page, data: dict) -> None:
     """Drop where the node's title is, on whatever the page has there (the canvas, or Nodes 2.0's node), with the
     node moved clear of the menu bar."""
-    page.evaluate("() => { app.canvas.ds.offset = [0, 160]; app.canvas.setDirty(true, true); }")
-    page.wait_for_function("""() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(
-        () => done(true))))""")
+    move_view(page, [0, 160])
     where = page.evaluate("""() => {
         const element = __poolNode.widgets.find((w) => w.name === "pool").element;
         const vue = element.closest("[data-node-id]");
@@ -83,6 +81,12 @@ def drop_at_node_title(page, data: dict) -> None:
     }""")
     page.evaluate(f"""([data, where]) => ({DROP})([document.elementFromPoint(...where), data, where])""",
                   [data, where])
+
+
+def move_view(page, offset: list[int]) -> None:
+    """Scroll the canvas to `offset`, and wait until the page has drawn it (Nodes 2.0 moves its nodes' elements)."""
+    page.evaluate("(offset) => { app.canvas.ds.offset = offset; app.canvas.setDirty(true, true); }", offset)
+    page.evaluate("() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))")
 
 
 def graph_nodes(page) -> list[str]:
@@ -150,9 +154,52 @@ def test_a_run_of_add_to_image_pool_shows_what_it_added_and_every_open_grid_foll
         app.canvas.setDirty(true, true);
     }""", pool_id)
     page.evaluate("() => app.queuePrompt(0)")
-    expect(tiles(page)).to_have_count(2, timeout=DEADLINE_MS)  # no reload: the server's event
+    # the pool node's grid (the Add node shows a grid of its own, of what it added)
+    expect(page.locator("image-pool image-pool-grid .tile")).to_have_count(2, timeout=DEADLINE_MS)
     summary = page.locator("image-pool-grid[readonly] .tile")
     expect(summary).to_have_count(1, timeout=DEADLINE_MS)
     expect(page.get_by_role("status").filter(has_text="Added 1 image to")).to_contain_text("2 in the pool")
     assert pools.load(pool_id).slots[1].label == "result 0"
     page.screenshot(path=artifact(f"comfyui-add-node-{page.renderer}.png"))
+
+
+def result_list_tab(page) -> str:
+    """Where this frontend lists results: the Assets tab (1.49, 1.58), else the queue (1.27)."""
+    return page.evaluate("""() => {
+        const ids = (app.extensionManager.command.commands ?? []).map((c) => c.id);
+        return ids.includes("Workspace.ToggleSidebarTab.assets") ? "assets" : "queue";
+    }""")
+
+
+@pytest.mark.usefixtures("needs_grid")
+def test_a_real_drag_from_the_frontends_list_of_results(page, comfy):
+    """Chromium's own drag and drop, from the card or image the frontend shows for a SaveImage result."""
+    pool_id, pools = add_pool_node(page, comfy, [imagegen.png(seed=8)])
+    prefix = f"drag{page.renderer}"
+    page.evaluate("""(prefix) => {
+        for (const node of app.graph._nodes) if (node.type === "PreviewImage") app.graph.remove(node);
+        const source = LiteGraph.createNode("EmptyImage");
+        source.pos = [40, 500];
+        app.graph.add(source);
+        source.widgets.find((w) => w.name === "color").value = 0x8844CC;
+        const save = LiteGraph.createNode("SaveImage");
+        save.pos = [400, 500];
+        app.graph.add(save);
+        save.widgets.find((w) => w.name === "filename_prefix").value = prefix;
+        source.connect(0, save, 0);
+    }""", prefix)
+    page.evaluate("() => app.queuePrompt(0)")
+    page.wait_for_function("(prefix) => Object.values(app.nodeOutputs ?? {}).some((o) => o?.images?.some("
+                           "(i) => i.filename.startsWith(prefix)))", arg=prefix, timeout=DEADLINE_MS)
+    page.evaluate(f"() => app.extensionManager.command.execute('Workspace.ToggleSidebarTab.{result_list_tab(page)}')")
+    # the list's card, not the SaveImage node's own preview (Nodes 2.0 shows it as an <img> in the node)
+    result = page.locator(f"img[src*='filename={prefix}']:not([data-node-id] img)").first
+    expect(result).to_be_visible(timeout=DEADLINE_MS)
+    move_view(page, [440, 80])
+    target = page.locator("image-pool-grid .scroller").first
+    expect(target).to_be_in_viewport()
+    nodes = graph_nodes(page)
+    result.drag_to(target)
+    expect(tiles(page)).to_have_count(2, timeout=DEADLINE_MS)
+    assert pools.load(pool_id).slots[1].name.startswith(prefix)
+    assert graph_nodes(page) == nodes, "core made nothing of the drop"
