@@ -226,6 +226,34 @@ def bench_memory(table: Table, pools: Pools, folder: Path) -> None:
     del last
 
 
+def bench_add_node(table: Table, core: "HostLoadImage | None", folder: Path, pairs: int) -> None:
+    """Add to Image Pool against the host's SaveImage on the same batch (4 images of 1 MP): both encode PNG at the
+    same level; ours also hashes, fsyncs and publishes one manifest. Each run gets new pixels (a pool skips images it
+    holds), made untimed."""
+    import torch
+
+    from image_pool.add_node import ImagePoolAddNode
+    batches = iter(range(10_000))
+
+    def fresh() -> torch.Tensor:
+        seed = next(batches)
+        return torch.from_numpy(np.stack([np.asarray(photo_like(1024, 1024, seed * 4 + i)) for i in range(4)])
+                                ).float() / 255.0
+    made = {}
+    ours = lambda: ImagePoolAddNode().add(made["ours"], "bench results")  # noqa: E731
+    if core is None:
+        made["ours"] = fresh()
+        table.value("Add to Image Pool, 4 × 1 MP", f"{fmt_time(wall(ours))} (no SaveImage to compare with)")
+        return
+    import folder_paths
+    import nodes
+    folder_paths.set_output_directory(str(folder / "output"))
+    save = lambda: nodes.SaveImage().save_images(made["theirs"], "bench")  # noqa: E731
+    table.target("Add to Image Pool vs SaveImage, 4 × 1 MP", interleaved(
+        ours, save, pairs, setup=lambda: made.update(ours=fresh()), baseline_setup=lambda: made.update(theirs=fresh())),
+        1.25, "SaveImage")
+
+
 def main(pairs: int = 11) -> Table:  # more than timing.PAIRS: a busy machine makes cold runs noisy
     table = Table("Core: node and store", "python bench/run.py core")
     with tempfile.TemporaryDirectory(prefix="image-pool-bench-") as tmp:
@@ -239,6 +267,7 @@ def main(pairs: int = 11) -> Table:  # more than timing.PAIRS: a busy machine ma
         for label, path in files.items():
             bench_file(table, label, path, pools, core, 50 if label == "4K PNG" else None, pairs)
         bench_pool_sizes(table, pools, files["1 MP JPEG"])
+        bench_add_node(table, core, folder, pairs)
         bench_memory(table, pools, folder)
         table.value("file sizes", ", ".join(f"{k} {v.stat().st_size / 1e6:.1f} MB" for k, v in files.items()))
     return table

@@ -13,7 +13,7 @@ from image_pool.pools import Pools
 from . import imagegen
 from .browser_support import artifact, browser  # noqa: F401 (fixture)
 from .comfyui_support import running_comfyui
-from .test_comfyui_browser import (DEADLINE_MS, add_pool_node, needs_grid, open_pools_tab, page,  # noqa: F401
+from .test_comfyui_browser import (DEADLINE_MS, add_pool_node, b64, needs_grid, open_pools_tab, page,  # noqa: F401
                                    renderer, tiles)
 
 pytestmark = [pytest.mark.comfyui, pytest.mark.browser]
@@ -203,3 +203,22 @@ def test_a_real_drag_from_the_frontends_list_of_results(page, comfy):
     expect(tiles(page)).to_have_count(2, timeout=DEADLINE_MS)
     assert pools.load(pool_id).slots[1].name.startswith(prefix)
     assert graph_nodes(page) == nodes, "core made nothing of the drop"
+
+
+@pytest.mark.usefixtures("needs_grid")
+def test_an_image_copied_to_the_clipboard_is_pasted_into_the_selected_node(page, comfy):
+    """What core's "Copy Image" leaves on the clipboard (a PNG), pasted with a real Ctrl+V."""
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=comfy.url)
+    pool_id, pools = add_pool_node(page, comfy, [imagegen.png(seed=9)])
+    nodes = graph_nodes(page)
+    page.evaluate("""async (data) => {
+        const png = new Blob([Uint8Array.from(atob(data), (c) => c.charCodeAt(0))], { type: "image/png" });
+        await navigator.clipboard.write([new ClipboardItem({ "image/png": png })]);
+        app.canvas.deselectAll?.();
+        app.canvas.selectNode(__poolNode);
+    }""", b64(imagegen.png(seed=10)))
+    page.locator("canvas").first.focus()
+    page.keyboard.press("Control+V")
+    expect(page.locator("image-pool image-pool-grid .tile")).to_have_count(2, timeout=DEADLINE_MS)
+    assert graph_nodes(page) == nodes, "core's paste made no LoadImage node"
+    assert pools.load(pool_id).count == 2
