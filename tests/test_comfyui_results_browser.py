@@ -153,7 +153,10 @@ def test_a_run_of_add_to_image_pool_shows_what_it_added_and_every_open_grid_foll
         app.canvas.ds.scale = 0.6;
         app.canvas.setDirty(true, true);
     }""", pool_id)
+    row = open_pools_tab(page).locator(f'[data-pool-id="{pool_id}"]')
+    expect(row).to_contain_text("1 image")
     page.evaluate("() => app.queuePrompt(0)")
+    expect(row).to_contain_text("2 images", timeout=DEADLINE_MS)  # the Pools tab heard it too
     # the pool node's grid (the Add node shows a grid of its own, of what it added)
     expect(page.locator("image-pool image-pool-grid .tile")).to_have_count(2, timeout=DEADLINE_MS)
     summary = page.locator("image-pool-grid[readonly] .tile")

@@ -215,3 +215,14 @@ def test_a_dropped_folder_adds_its_images_in_name_order_and_says_what_it_skipped
     })""")
     assert [s.name for s in pools.load(pool_id).slots] == expected  # the grid shows only the tiles in view
     expect(page.locator("image-pool .error-note")).to_contain_text("3 files of the folder skipped")
+
+
+def test_a_change_made_by_another_process_shows_without_a_reload(page, named):
+    """ComfyUI's Add to Image Pool node, or the CLI, changes the store from another process: the page looks at the
+    pools' revisions while it is visible."""
+    url, pools, pool_id, _ = named
+    open_manager(page, url, pool_id, 2)
+    pools.add(pool_id, [imagegen.png(seed=77)], labels=["from the node"])
+    expect(tiles(page)).to_have_count(3, timeout=30_000)
+    expect(page.get_by_text("from the node")).to_be_visible()
+    expect(page.locator("aside .pool[aria-current=true]")).to_contain_text("3")
