@@ -388,6 +388,19 @@ def test_a_save_that_names_no_slot_is_an_error_toast(page, comfy):
     assert pools.load(pool_id).slots[0].mask is None
 
 
+def node_within_its_node(page) -> bool:
+    """Whether the node's element ends inside the node (classic: the node's bounds on the canvas; Nodes 2.0: the
+    node's element), to the pixel."""
+    return page.evaluate("""() => {
+        const element = __poolNode.widgets.find((w) => w.name === "pool").element.getBoundingClientRect();
+        const vue = document.querySelector("image-pool").closest("[data-node-id]");
+        if (vue) return element.bottom <= vue.getBoundingClientRect().bottom + 1;
+        const canvas = app.canvas.canvas.getBoundingClientRect();
+        const [, bottom] = app.canvas.ds.convertOffsetToCanvas([0, __poolNode.pos[1] + __poolNode.size[1]]);
+        return element.bottom <= canvas.top + bottom + 1;
+    }""")
+
+
 def node_menu(page, content: str) -> None:
     page.evaluate("""(content) => {
         const options = [];
@@ -422,8 +435,15 @@ def test_a_workflow_whose_pool_is_not_here_names_it_and_imports_it_back_in_place
     notice = page.locator("image-pool [part=missing-pool]")
     expect(notice).to_contain_text("“Trip” (2 images)", timeout=DEADLINE_MS)
     expect(notice).to_contain_text("not in this store")
+    assert node_within_its_node(page), "the notice takes no height: the grid stays inside the node"
+    page.screenshot(path=artifact(f"comfyui-missing-pool-{page.renderer}.png"))
+    history = comfy.history_ids()
+    page.evaluate("() => app.queuePrompt(0, 1)")  # queued anyway: the run stops and says why
+    entry = comfy.wait_for_new_history(history)
+    error = next(data for kind, data in entry["status"]["messages"] if kind == "execution_error")
+    assert "“Trip” (2 images)" in error["exception_message"] and "Import its archive" in error["exception_message"]
     with page.expect_file_chooser() as chooser:
-        notice.get_by_role("button", name="Import…").click()
+        notice.get_by_role("button", name="Import its archive…").click()
     chooser.value.set_files(str(archive))
     expect(tiles(page)).to_have_count(2, timeout=DEADLINE_MS)
     expect(notice).to_have_count(0)
@@ -664,7 +684,13 @@ def test_early_nodes_2_says_in_the_node_that_it_cannot_host_the_grid(page, comfy
         app.graph.add(node);
         window.__poolNode = node;
     }""")
-    expect(page.get_by_text("switch to the classic canvas", exact=False).first).to_be_visible(timeout=DEADLINE_MS)
+    expect(page.get_by_text("needs the classic canvas", exact=False).first).to_be_visible(timeout=DEADLINE_MS)
+    button = page.get_by_role("button", name="Switch to the classic canvas")
+    expect(button).to_be_visible()  # a button with its text (it was an empty blue button)
+    page.screenshot(path=artifact("comfyui-early-nodes-2-notice.png"))
+    button.click()
+    page.wait_for_function("() => !LiteGraph.vueNodesMode", timeout=DEADLINE_MS)
+    assert page.evaluate("() => app.extensionManager.setting.get('Comfy.VueNodes.Enabled')") is False
 
 
 @pytest.mark.usefixtures("needs_grid")
@@ -716,3 +742,50 @@ def test_the_properties_panel_lists_no_hidden_widget(browser, comfy, renderer): 
     finally:
         comfy.post_json("/api/settings/Comfy.RightSidePanel.IsOpen", False)
         context.close()
+
+
+@pytest.mark.usefixtures("needs_grid")
+def test_a_pool_chosen_with_no_node_selected_lands_in_view_beside_the_panel_on_nothing(page, comfy):
+    pool_id, pools = add_pool_node(page, comfy, [imagegen.png(seed=80)])
+    other = ids.new_pool_id()
+    pools.add(other, [imagegen.png(seed=81)])
+    pools.set_name(other, "Landing")
+    listing = open_pools_tab(page)
+    page.evaluate("""() => {  // nodes where a new node used to land, and right of the panel
+        const panel = document.querySelector("image-pool-list").getBoundingClientRect();
+        const canvas = app.canvas.canvas.getBoundingClientRect();
+        for (const x of [80, panel.right - canvas.left + 40]) {
+            const node = LiteGraph.createNode("EmptyImage");
+            app.graph.add(node);
+            node.pos = app.canvas.ds.convertCanvasToOffset([x, 120]);
+        }
+        app.canvas.deselectAll?.();
+        app.canvas.setDirty(true, true);
+    }""")
+    listing.locator(f'[data-pool-id="{other}"] .choose').click()
+    page.wait_for_function("(id) => app.graph._nodes.some((n) => n.type === 'ImagePoolGrid'"
+                           " && n.widgets.find((w) => w.name === 'pool_id').value === id)", arg=other,
+                           timeout=DEADLINE_MS)
+    placed = page.evaluate("""(id) => {
+        const canvas = app.canvas.canvas.getBoundingClientRect();
+        const title = LiteGraph.NODE_TITLE_HEIGHT;
+        const box = (n) => {
+            const [x, y] = app.canvas.ds.convertOffsetToCanvas([n.pos[0], n.pos[1] - title]);
+            const s = app.canvas.ds.scale;
+            return { left: canvas.left + x, top: canvas.top + y, right: canvas.left + x + n.size[0] * s,
+                     bottom: canvas.top + y + (n.size[1] + title) * s };
+        };
+        const node = app.graph._nodes.find((n) => n.type === "ImagePoolGrid"
+            && n.widgets.find((w) => w.name === "pool_id").value === id);
+        const others = app.graph._nodes.filter((n) => n !== node).map(box);
+        const mine = box(node);
+        const panel = document.querySelector("image-pool-list").getBoundingClientRect();
+        return { mine, panel: { right: panel.right }, canvas: { right: canvas.right, bottom: canvas.bottom },
+                 overlaps: others.filter((o) => mine.left < o.right && o.left < mine.right
+                                                && mine.top < o.bottom && o.top < mine.bottom).length };
+    }""", other)
+    assert placed["mine"]["left"] >= placed["panel"]["right"], placed
+    assert placed["mine"]["left"] < placed["canvas"]["right"] and placed["mine"]["top"] < placed["canvas"]["bottom"], \
+        f"in view: {placed}"
+    assert placed["overlaps"] == 0, placed
+    page.screenshot(path=artifact(f"comfyui-pools-tab-new-node-{page.renderer}.png"))

@@ -423,3 +423,32 @@ def test_the_mask_dot_never_covers_a_button(page, pool, tile_size):
         return (one["x"] + one["width"] <= other["x"] or other["x"] + other["width"] <= one["x"]
                 or one["y"] + one["height"] <= other["y"] or other["y"] + other["height"] <= one["y"])
     assert apart(boxes[0], boxes[1]) and apart(boxes[0], boxes[2]), boxes
+
+
+def test_editing_a_mask_selects_its_image_however_the_editor_is_asked_for(page, pool):
+    """The brush, M and a double-click behave alike: the image whose mask is edited is the one the next run uses (a
+    double-click's first click selects it anyway). In choose mode none of them changes the choice."""
+    url, pools, pool_id, (a, b, c) = pool
+    open_pool(page, url, pool_id, 3)
+    page.locator("image-pool").first.evaluate("""(element) => {
+        window.__asked = [];
+        for (const type of ["pool-select", "pool-mask-request", "pool-toggle"])
+            element.addEventListener(type, (e) => window.__asked.push([type, e.detail.slot]));
+    }""")
+    tile(page, 2).hover()
+    tile(page, 2).locator(".tile-button.mask").click()
+    expect(tile(page, 2)).to_have_attribute("aria-selected", "true")
+    page.keyboard.press("Escape")  # the manager's mask dialog
+    tile(page, 1).dblclick()
+    expect(tile(page, 1)).to_have_attribute("aria-selected", "true")
+    page.keyboard.press("Escape")
+    asked = page.evaluate("window.__asked")  # a double-click is two clicks, then the double-click
+    assert [e for i, e in enumerate(asked) if i == 0 or e != asked[i - 1]] == [
+        ["pool-select", c], ["pool-mask-request", c], ["pool-select", b], ["pool-mask-request", b]]
+    wait_until(lambda: pools.load(pool_id).active == b, "the selection stored")
+
+    page.locator("image-pool").first.evaluate("(element) => { element.chosen = []; window.__asked = []; }")
+    tile(page, 0).hover()
+    tile(page, 0).locator(".tile-button.mask").click()
+    page.keyboard.press("Escape")
+    assert page.evaluate("window.__asked") == [["pool-mask-request", a]], "choose mode: the choice stays"

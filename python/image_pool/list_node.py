@@ -14,7 +14,7 @@ import torch
 
 from . import ids
 from .manifest import Manifest, Slot
-from .node import EMPTY_FINGERPRINT, POOL_ID_INPUT, load_slot, pool_id_problem
+from .node import EMPTY_FINGERPRINT, HIDDEN, POOL_ID_INPUT, load_slot, pool_id_problem, refuse_missing_pool
 from .root import pools_for
 
 NAME = "Image Pool (List)"
@@ -79,6 +79,7 @@ class ImagePoolListNode:
             "optional": {
                 "chosen": ("STRING", {"default": "", "tooltip": "The slots chosen in the grid; empty: all."}),
             },
+            "hidden": HIDDEN,
         }
 
     @classmethod
@@ -89,10 +90,11 @@ class ImagePoolListNode:
     def IS_CHANGED(cls, start=0, limit=0, pool_id="", chosen="", **hidden):
         return list_fingerprint(pool_id, chosen, start, limit)
 
-    def load(self, start, limit, pool_id, chosen=""):
+    def load(self, start, limit, pool_id, chosen="", extra_pnginfo=None):
         manifest = _manifest(pool_id)
         items = chosen_slots(manifest, chosen_ids(chosen), start, limit) if manifest is not None else []
         if not items:
+            refuse_missing_pool(NAME, pool_id, extra_pnginfo)
             return [torch.zeros((1, 1, 1, 3))], [torch.zeros((1, 1, 1))], [""], [0], 0
         loaded = [load_slot(NAME, manifest.pool_id, slot, position) for position, slot in items]
         images, masks = [image for image, _ in loaded], [mask for _, mask in loaded]

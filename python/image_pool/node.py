@@ -10,6 +10,7 @@ from .errors import BadRequest, DamagedObject
 from .imaging import SlotDecoder
 from .manifest import Slot
 from .root import pools_for
+from .saved_pool import missing_pool_message
 
 decoder = SlotDecoder(DecodedCache())
 EMPTY_FINGERPRINT = "empty"
@@ -42,6 +43,18 @@ def pool_id_problem(node_name: str, pool_id: str) -> str | bool:
         except BadRequest as e:
             return f"{node_name}: {e.message}"
     return True
+
+
+HIDDEN = {"extra_pnginfo": "EXTRA_PNGINFO"}  # the saved workflow, to name a pool this store lacks (saved_pool.py)
+
+
+def refuse_missing_pool(node_name: str, pool_id: str, extra_pnginfo) -> None:
+    """Stop the run when the workflow says its pool held images and this store has no such pool."""
+    pool_id = str(pool_id or "").lower()
+    if extra_pnginfo and ids.is_pool_id(pool_id) and not pools_for().exists(pool_id):
+        message = missing_pool_message(node_name, pool_id, extra_pnginfo)
+        if message:
+            raise RuntimeError(message)
 
 
 def load_slot(node_name: str, pool_id: str, slot: Slot, position: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -94,6 +107,7 @@ class ImagePoolGridNode:
             "optional": {
                 "slot_id": ("STRING", {"default": "", "tooltip": "The grid's selection when the prompt was queued."}),
             },
+            "hidden": HIDDEN,
         }
 
     @classmethod
@@ -104,9 +118,10 @@ class ImagePoolGridNode:
     def IS_CHANGED(cls, index=-1, pool_id="", slot_id="", **hidden):  # ComfyUI 0.33 also passes hidden inputs
         return fingerprint(index, pool_id, slot_id)
 
-    def load(self, index, pool_id, slot_id=""):
+    def load(self, index, pool_id, slot_id="", extra_pnginfo=None):
         choice = choose(index, pool_id, slot_id)
         if choice.slot is None:
+            refuse_missing_pool("Image Pool (Grid)", pool_id, extra_pnginfo)
             return torch.zeros((1, 1, 1, 3)), torch.zeros((1, 1, 1)), 0, 0, ""
         image, mask = load_slot("Image Pool (Grid)", choice.pool_id, choice.slot, choice.index)
         return image, mask, choice.index, choice.count, choice.slot.label

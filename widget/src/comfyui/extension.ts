@@ -37,7 +37,8 @@ const KINDS: Record<string, NodeKind> = {
 };
 const ADD_NODE_CLASS = "ImagePoolAdd";
 const MIN_HEIGHT = 240;  // px: a usable grid on a new node, in either renderer
-const EARLY_NODES_2_NOTICE = "The image grid needs the classic canvas here: switch to the classic canvas (Nodes 2.0 off)";
+const EARLY_NODES_2_NOTICE = "The image grid needs the classic canvas in this version of ComfyUI's frontend";
+const CLASSIC_CANVAS_BUTTON = "Switch to the classic canvas";
 
 interface PoolNode {
   id: number;
@@ -261,7 +262,9 @@ function setUp(node: PoolNode, kind: NodeKind): void {
   domWidget.serialize = false;
   if (frontend.rendererLacksDomWidgets()) {
     // Last, after every saved widget, so it shifts no saved value on reload.
-    const notice = node.addWidget?.("button", EARLY_NODES_2_NOTICE, null, () => {}, { serialize: false });
+    // 1.27's Nodes 2.0 shows a button widget's name as a label and its options' `label` as the button's text.
+    const notice = node.addWidget?.("button", EARLY_NODES_2_NOTICE, null, () => void frontend.useClassicCanvas(host),
+                                    { serialize: false, label: CLASSIC_CANVAS_BUTTON });
     if (notice) notice.serialize = false;
   }
   if (!node.size || node.size[1] < MIN_HEIGHT + 120) node.setSize?.([Math.max(node.size?.[0] ?? 0, 420), MIN_HEIGHT + 160]);
@@ -358,9 +361,9 @@ function usePool(poolId: string): void {
   let node = selected[0];
   if (!node) {
     node = (window as any).LiteGraph.createNode(NODE_CLASS) as PoolNode;
-    const [x, y] = app.canvas?.ds?.offset ? [-app.canvas.ds.offset[0] + 80, -app.canvas.ds.offset[1] + 80] : [80, 80];
-    node.pos = [x, y];
     app.graph.add(node);
+    node.pos = frontend.freeSpotInView(host, node, poolList?.getBoundingClientRect());
+    app.canvas.setDirty?.(true, true);
   }
   setPool(node, poolId);
   markModified(node);

@@ -89,3 +89,39 @@ export function rendererLacksDomWidgets(): boolean {
   const [major, minor] = frontendVersion();
   return !!(window as any).LiteGraph?.vueNodesMode && major === 1 && minor < 28;
 }
+
+/** Turn Nodes 2.0 off (the setting `Comfy.VueNodes.Enabled`): the frontend re-renders the graph on the canvas. */
+export async function useClassicCanvas({ app }: Frontend): Promise<void> {
+  const settings = app.extensionManager?.setting;
+  if (settings?.set) await settings.set("Comfy.VueNodes.Enabled", false);
+  else await app.ui?.settings?.setSettingValueAsync?.("Comfy.VueNodes.Enabled", false);
+}
+
+const MARGIN = 40;  // px on screen, between a new node and what it must not cover
+
+/** Where a new node of `size` (graph units) goes: in the part of the canvas the user sees, right of `panel` (the
+ * open sidebar panel, which covers the canvas's left side), below any node already there. */
+export function freeSpotInView({ app }: Frontend, node: any, panel?: DOMRect): [number, number] {
+  const size: [number, number] = node.size;
+  const canvas = app.canvas;
+  const rect = (canvas.canvas as HTMLCanvasElement).getBoundingClientRect();
+  const left = Math.max(rect.left, panel?.width ? panel.right : rect.left) + MARGIN;
+  const [x, top] = canvas.ds.convertCanvasToOffset([left - rect.left, MARGIN * 2]);
+  const gap = MARGIN / canvas.ds.scale;
+  const title = (window as any).LiteGraph?.NODE_TITLE_HEIGHT ?? 30;
+  let y = top + title;
+  for (let moved = true; moved;) {
+    moved = false;
+    for (const other of app.graph._nodes ?? []) {
+      if (other === node) continue;
+      const [ox, oy] = other.pos;
+      const [ow, oh] = other.size;
+      const overlaps = x < ox + ow + gap && ox < x + size[0] + gap && y - title < oy + oh + gap && oy - title < y + size[1] + gap;
+      if (overlaps) {
+        y = oy + oh + title + gap;
+        moved = true;
+      }
+    }
+  }
+  return [x, y];
+}

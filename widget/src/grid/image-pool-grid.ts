@@ -207,7 +207,7 @@ export class ImagePoolGridElement extends LitElement {
           ${repeat(indices, (i) => this.slots[i].id, (i) => this._renderTile(this.slots[i], i, layout))}
           ${this._renderDropIndicator(layout)}
         </div>
-        ${count === 0 ? html`<div class="empty" part="empty">${this.emptyText}</div>` : nothing}
+        ${count === 0 ? html`<div class="empty" part="empty"><slot name="empty">${this.emptyText}</slot></div>` : nothing}
       </div>`;
   }
 
@@ -231,7 +231,7 @@ export class ImagePoolGridElement extends LitElement {
            tabindex=${index === this._focus ? 0 : -1} draggable=${this.readonly ? "false" : "true"}
            style=${styleMap({ transform: `translate(${x}px, ${y}px)`, width: `${layout.tileWidth}px`,
                               height: `${layout.tileHeight}px` })}
-           @click=${() => this._select(index)} @dblclick=${() => this._requestMask(index)}
+           @click=${() => this._select(index)} @dblclick=${() => this._requestMask(index, true)}
            @focus=${() => { this._focus = index; this._focusedSlot = slot.id; }}
            @dragstart=${(e: DragEvent) => this._onDragStart(e, slot)} @dragend=${this._onDragEnd}
            @dragover=${(e: DragEvent) => this._onDragOverTile(e, index)}
@@ -293,9 +293,12 @@ export class ImagePoolGridElement extends LitElement {
     this.dispatchEvent(poolEvent("pool-remove", { slot: slot.id, index }));
   }
 
-  private _requestMask(index: number): void {
+  /** Editing a mask selects its image, however the editor is asked for (brush, M, double-click: whose first click
+   * selects anyway), so the next run uses the image just masked. In choose mode the choice is left as it is. */
+  private _requestMask(index: number, selected = false): void {
     const slot = this.slots[index];
     if (!slot || this.readonly) return;
+    if (!this.chosen && !selected && this.active !== slot.id) this._select(index);
     this.dispatchEvent(poolEvent("pool-mask-request", { slot: slot.id, index }));
   }
 

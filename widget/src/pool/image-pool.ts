@@ -38,8 +38,7 @@ export class ImagePoolElement extends LitElement {
     .upload { display: grid; grid-template-columns: minmax(0, 1fr) 120px; gap: 6px; align-items: center; }
     .upload span { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
     progress { width: 100%; height: 8px; }
-    .missing { display: flex; gap: 8px; align-items: center; flex-wrap: wrap; margin: 6px; padding: 8px 10px;
-      border: 1px dashed var(--image-pool-border, currentColor); border-radius: 6px; font: 12px/1.4 system-ui, sans-serif; }
+    .missing { display: flex; flex-direction: column; gap: 6px; align-items: center; text-align: center; }
     .missing button { font: inherit; cursor: pointer; }
   `];
 
@@ -304,11 +303,6 @@ export class ImagePoolElement extends LitElement {
     const active = this.selected ?? this.manifest.active;
     const missing = this.missingPool && this.manifest.revision === 0 ? this.missingPool : null;
     return html`
-      ${missing ? html`<div class="missing" part="missing-pool" role="status">
-        <span>The pool “${missing.name || "Untitled pool"}” (${missing.count} ${missing.count === 1 ? "image" : "images"})
-          is not in this store. Import its archive to bring it back.</span>
-        <button @click=${() => this.dispatchEvent(new CustomEvent("pool-import-request", { bubbles: true, composed: true }))}>
-          Import…</button></div>` : nothing}
       ${this._error ? errorNote(this._error.message, () => { this._error = null; }) : nothing}
       ${this._uploads.filter((u) => u.error).map((u) => errorNote(u.error!.includes(u.name) ? u.error! : `${u.name}: ${u.error}`,
         () => { this._uploads = this._uploads.filter((x) => x !== u); }, "error upload-error"))}
@@ -327,7 +321,17 @@ export class ImagePoolElement extends LitElement {
         .tileSize=${this.tileSize} ?show-masks=${this.showMasks} ?readonly=${this.readonly}
         @pool-select=${this._onSelect} @pool-label=${this._onLabel} @pool-remove=${this._onRemove}
         @pool-reorder=${this._onReorder} @pool-files=${this._onFiles}
-        @pool-results=${this._onResults}></image-pool-grid>`;
+        @pool-results=${this._onResults}>${missing ? this._renderMissing(missing) : nothing}</image-pool-grid>`;
+  }
+
+  /** In the grid's empty area (its `empty` slot), so it takes no height of its own: the grid, and the drop area
+   * an archive is dropped on, keep the element's whole size. */
+  private _renderMissing(missing: MissingPool): TemplateResult {
+    const count = `${missing.count} ${missing.count === 1 ? "image" : "images"}`;
+    return html`<div slot="empty" class="missing" part="missing-pool" role="status">
+      <span>“${missing.name || "Untitled pool"}” (${count}) is not in this store.</span>
+      <button @click=${() => this.dispatchEvent(new CustomEvent("pool-import-request", { bubbles: true, composed: true }))}>
+        Import its archive…</button></div>`;
   }
 }
 
