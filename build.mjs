@@ -5,8 +5,11 @@
 //   node build.mjs           build both
 //   node build.mjs --check   build into a temp folder and fail if the committed files differ (CI: stale bundles)
 //   node build.mjs --test    run the TypeScript unit tests (widget/src/**/*.test.ts) with node --test
+// and custom-elements.json, the elements' Custom Elements Manifest (properties, events, slots, parts and CSS
+// properties, from the classes and their JSDoc) that editors, Storybook and docs tools read (package.json names it).
 import * as esbuild from "esbuild";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, mkdirSync, copyFileSync, statSync } from "node:fs";
+import { cli as analyze } from "@custom-elements-manifest/analyzer/cli.js";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, mkdirSync, copyFileSync, statSync, writeFileSync } from "node:fs";
 import { spawnSync } from "node:child_process";
 import { tmpdir } from "node:os";
 import { dirname, join, relative } from "node:path";
@@ -31,6 +34,18 @@ async function build(dirs) {
   copyFileSync(join(src, "examples/embed.html"), join(dirs.package, "embed-example.html"));
   await esbuild.build({ ...common, entryPoints: { comfyui: join(src, "comfyui/extension.ts") },
                         outdir: dirs.comfyui });
+}
+
+const MANIFEST = join(here, "custom-elements.json");
+
+/** The Custom Elements Manifest of the four elements, as the text written to custom-elements.json. */
+async function elementsManifest() {
+  const manifest = await analyze({
+    argv: ["analyze", "--litelement", "--quiet", "--globs", "widget/src/{grid,pool,list,manager}/*.ts",
+           "--exclude", "widget/src/**/*.test.ts"],
+    cwd: here, noWrite: true,
+  });
+  return `${JSON.stringify(manifest, null, 2)}\n`;
 }
 
 function listFiles(dir) {
@@ -72,6 +87,9 @@ if (process.argv.includes("--test")) {
     await build(fresh);
     const stale = Object.keys(outputs).flatMap((k) =>
       staleFiles(fresh[k], outputs[k]).map((name) => relative(here, join(outputs[k], name))));
+    let committed = "";
+    try { committed = readFileSync(MANIFEST, "utf8"); } catch { /* missing: stale */ }
+    if (committed !== await elementsManifest()) stale.push("custom-elements.json");
     if (stale.length) {
       console.error(`built browser files are stale (run 'node build.mjs' and commit them): ${stale.join(", ")}`);
       process.exit(1);
@@ -82,6 +100,7 @@ if (process.argv.includes("--test")) {
   }
 } else {
   await build(outputs);
+  writeFileSync(MANIFEST, await elementsManifest());
   for (const dir of Object.values(outputs)) {
     console.log(`built ${relative(here, dir)}: ${listFiles(dir).map((p) => relative(dir, p)).join(", ")}`);
   }

@@ -9,7 +9,7 @@ from tqdm import tqdm
 
 from . import ids
 from .atomic import TEMP_PREFIX
-from .errors import GcRefused, PoolError
+from .errors import PoolError
 from .formats import ImageInfo, inspect
 from .manifest import MAX_LABEL, MAX_NAME, MAX_POOL_NAME, Manifest, ManifestInvalid, is_clean_text
 from .pools import TRASH, Pools
@@ -127,31 +127,6 @@ class GcReport:
     locks: list[Path] = field(default_factory=list)  # of pools that are gone
 
 
-def referenced_keys(pools: Pools) -> set[str]:
-    """Every object named by a pool's manifest or by any generation it keeps. Refuses (GcRefused) when that cannot
-    be known: a manifest that does not parse, or a folder in pools/ that is not a pool."""
-    stray = pools.stray_folders()
-    if stray:
-        raise GcRefused(f"pools/ holds folders that are not pools ({', '.join(stray[:5])}); their objects may "
-                        f"still be needed. Rename them back to their pool id or move them out, then run gc again")
-    keys: set[str] = set()
-    for pool_id in pools.pool_ids():
-        path = pools.pool_dir(pool_id) / "manifest.json"
-        try:
-            keys |= Manifest.loads(path.read_bytes(), pool_id).referenced_keys()
-        except FileNotFoundError:
-            keys |= pools.load(pool_id).referenced_keys()
-        except (OSError, ManifestInvalid) as e:
-            raise GcRefused(f"pool {pool_id}: manifest.json is unreadable ({e}); its objects may still be needed. "
-                            f"Run fsck, repair or move the pool away, then run gc again") from None
-        for revision in pools.generations(pool_id):
-            try:
-                keys |= pools.load_generation(pool_id, revision).referenced_keys()
-            except (OSError, ManifestInvalid):
-                continue
-    return keys
-
-
 def gc(pools: Pools, grace_days: float = 14.0, dry_run: bool = False, progress: bool | None = False,
        wait: float = GC_WAIT) -> GcReport:
     """Delete objects nothing references that are older than the grace period, stale temp files, orphan thumbnails
@@ -163,7 +138,7 @@ def gc(pools: Pools, grace_days: float = 14.0, dry_run: bool = False, progress: 
     now = time.time()
     cutoff = now - grace_days * DAY
     with pools.store_lock.exclusive(wait):
-        keep = referenced_keys(pools)
+        keep = pools.referenced_keys()
         for key in tqdm(list(pools.objects.keys()), desc="gc", unit="obj", disable=None if progress else True):
             if key in keep:
                 report.kept_referenced += 1

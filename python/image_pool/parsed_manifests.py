@@ -115,11 +115,6 @@ class ParsedManifests:
             known = self._summaries.get(path)
             return known[1] if known is not None and known[0] == identity else None
 
-    def remember_summary(self, path: str, identity: Identity | None, summary: PoolSummary) -> None:
-        if identity is not None:
-            with self._lock:
-                self._remember_summary(path, identity, summary)
-
     def _remember_summary(self, path: str, identity: Identity, summary: PoolSummary) -> None:
         self._summaries[path] = (identity, summary)
         self._summaries.move_to_end(path)

@@ -18,8 +18,8 @@ from typing import Callable, Iterable, Iterator, Sequence, TypeVar
 
 from . import changes, ids, masks
 from .atomic import write_atomic_each
-from .errors import (BadRequest, PoolDamaged, PoolError, PoolExists, PoolFull, StaleReorder, StoreBusy, UnknownPool,
-                     storage_error)
+from .errors import (BadRequest, GcRefused, PoolDamaged, PoolError, PoolExists, PoolFull, StaleReorder, StoreBusy,
+                     UnknownPool, storage_error)
 from .formats import Limits
 from .manifest import MAX_LABEL, Manifest, ManifestInvalid, Slot, clean_name, clean_pool_name, clean_text
 from .parsed_manifests import PoolSummary, generation_mtime, identity_of, parsed
@@ -241,6 +241,30 @@ class Pools:
 
     # ----- the one path of every change ----------------------------------------------------------------------
 
+    def referenced_keys(self) -> set[str]:
+        """Every object named by a pool's manifest or by any generation it keeps. Refuses (GcRefused) when that
+        cannot be known: a manifest that does not parse, or a folder in pools/ that is not a pool."""
+        stray = self.stray_folders()
+        if stray:
+            raise GcRefused(f"pools/ holds folders that are not pools ({', '.join(stray[:5])}); their objects may "
+                            f"still be needed. Rename them back to their pool id or move them out, then run gc again")
+        keys: set[str] = set()
+        for pool_id in self.pool_ids():
+            path = self.pool_dir(pool_id) / "manifest.json"
+            try:
+                keys |= Manifest.loads(path.read_bytes(), pool_id).referenced_keys()
+            except FileNotFoundError:
+                keys |= self.load(pool_id).referenced_keys()
+            except (OSError, ManifestInvalid) as e:
+                raise GcRefused(f"pool {pool_id}: manifest.json is unreadable ({e}); its objects may still be "
+                                f"needed. Run fsck, repair or move the pool away, then run gc again") from None
+            for revision in self.generations(pool_id):
+                try:
+                    keys |= self.load_generation(pool_id, revision).referenced_keys()
+                except (OSError, ManifestInvalid):
+                    continue
+        return keys
+
     def lock(self, pool_id: str) -> FileLock:
         """A new, unacquired hold on the pool's lock, for a caller that takes it its own way (the HTTP server waits
         for it without holding a thread) and passes it to the change as `lock`."""
@@ -353,8 +377,7 @@ class Pools:
         """Delete objects a failed batch created, unless a manifest references them (see AddBatch)."""
         try:
             with self.store_lock.exclusive(ROLLBACK_WAIT):
-                from .maintenance import referenced_keys  # maintenance imports this module
-                referenced = referenced_keys(self)
+                referenced = self.referenced_keys()
                 for key in keys:
                     if key not in referenced:
                         self.objects.delete(key)

@@ -1,1 +1,1 @@
-import{h as a,i as b,k as c,n as d}from"./shared-NI6WRCNL.js";export{d as ImagePoolElement,a as ImagePoolGridElement,b as PoolApiError,c as PoolClient};
+import{h as a,i as b,k as c,n as d}from"./shared-QXQWXMEJ.js";export{d as ImagePoolElement,a as ImagePoolGridElement,b as PoolApiError,c as PoolClient};

@@ -1,6 +1,6 @@
 /** A small typed client for the Image Pool HTTP API. It is the only module that talks to the server. */
 
-import { perFileProgress } from "../pool/upload-batches.js";
+import { perFileProgress } from "./upload-batches.js";
 import type { ResultRef } from "./dropped-results.js";
 import type { ApiErrorBody, Manifest, PoolSummary } from "./types.js";
 
@@ -38,7 +38,7 @@ export class PoolClient {
   /**
    * @param base where the routes live: "" for the same origin (standalone server), "/api" inside ComfyUI,
    *             or a full origin such as "http://127.0.0.1:8765".
-   * @param fetchImpl how to fetch (ComfyUI passes one that adds its headers).
+   * @param fetchImpl how to fetch (a page that must add headers of its own passes one).
    */
   constructor(
     readonly base = "",

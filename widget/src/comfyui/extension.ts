@@ -226,12 +226,26 @@ function receiveEditorSaves(node: PoolNode): void {
   });
 }
 
+/** A pool node, as it is made (new, loaded, cloned or pasted): each part of it set up by what it is for. */
 function setUp(node: PoolNode, kind: NodeKind): void {
+  hideSavedWidgets(node, kind);
+  giveNewNodeItsDefaults(node);
+  const element = mountElement(node, kind);
+  listenToElement(node, element);
+  acceptDrops(node, element);
+  followIndexAndConfigure(node);
+  receiveEditorSaves(node);
+  element.poolId = widget(node, "pool_id").value;
+  syncSelection(node);
+}
+
+/** pool_id and slot_id (or chosen): still saved in the workflow and sent in the prompt, never drawn. */
+function hideSavedWidgets(node: PoolNode, kind: NodeKind): void {
   for (const name of kind.hidden) {
     const w = widget(node, name);
     if (!w) continue;
-    // Still saved in the workflow and sent in the prompt, never drawn: `hidden` for the canvas, `options.hidden`
-    // for Nodes 2.0 and the properties panel, the type and size for older frontends.
+    // `hidden` for the canvas, `options.hidden` for Nodes 2.0 and the properties panel, the type and size for older
+    // frontends.
     w.hidden = true;
     // In place: Nodes 2.0 in 1.49 keeps its own reference to the widget's options, and an empty row for a widget
     // whose options it still sees as visible.
@@ -240,12 +254,18 @@ function setUp(node: PoolNode, kind: NodeKind): void {
     w.type = "hidden";
     w.computeSize = () => [0, -4];
   }
+}
+
+function giveNewNodeItsDefaults(node: PoolNode): void {
   if (!widget(node, "pool_id").value) widget(node, "pool_id").value = newPoolId();
   // The frontend gives every control_after_generate "randomize"; for a pool index that would pick a random slot
   // on every queue. A new node starts "fixed" (a loaded workflow restores its own choice afterwards).
   const control = widget(node, "control_after_generate");
   if (control) control.value = "fixed";
+}
 
+/** The node's <image-pool>, as a DOM widget (last, so it shifts no saved value on reload). */
+function mountElement(node: PoolNode, kind: NodeKind): ImagePoolElement {
   const element = document.createElement("image-pool") as ImagePoolElement;
   element.apiBase = apiBase;
   element.tileSize = 96;
@@ -253,22 +273,28 @@ function setUp(node: PoolNode, kind: NodeKind): void {
   // Nodes 2.0 lays widgets out in a flex column and ignores getMinHeight: the element keeps its own height.
   element.style.minHeight = `${MIN_HEIGHT}px`;
   element.style.display = "block";
-  const state: NodeState = { element, kind, session: null };
-  states.set(node, state);
+  states.set(node, { element, kind, session: null });
 
   const domWidget = (node as any).addDOMWidget("pool", "IMAGE_POOL", element, {
     serialize: false, hideOnZoom: false, getMinHeight: () => MIN_HEIGHT,
   });
   domWidget.serialize = false;
   if (frontend.rendererLacksDomWidgets()) {
-    // Last, after every saved widget, so it shifts no saved value on reload.
     // 1.27's Nodes 2.0 shows a button widget's name as a label and its options' `label` as the button's text.
     const notice = node.addWidget?.("button", EARLY_NODES_2_NOTICE, null, () => void frontend.useClassicCanvas(host),
                                     { serialize: false, label: CLASSIC_CANVAS_BUTTON });
     if (notice) notice.serialize = false;
   }
   if (!node.size || node.size[1] < MIN_HEIGHT + 120) node.setSize?.([Math.max(node.size?.[0] ?? 0, 420), MIN_HEIGHT + 160]);
+  // The DOM widget is this node's view: no canvas image preview.
+  node.onDrawBackground = () => {};
+  elements.add(element);
+  node.onRemoved = chain(node.onRemoved, () => { elements.delete(element); });
+  return element;
+}
 
+/** What the user does in the grid, and what the element says of the pool. */
+function listenToElement(node: PoolNode, element: ImagePoolElement): void {
   element.addEventListener("pool-select", (e: Event) => {
     const { slot } = (e as CustomEvent<{ slot: string }>).detail;
     widget(node, "slot_id").value = slot;  // this node's own selection, frozen into the prompt at queue time
@@ -292,11 +318,18 @@ function setUp(node: PoolNode, kind: NodeKind): void {
     void openMaskEditor(node, (e as CustomEvent<{ slot: string }>).detail.slot);
   });
   element.addEventListener("pool-error", (e: Event) => toast("error", (e as CustomEvent<PoolErrorDetail>).detail.message));
+  element.addEventListener("pool-added", (e: Event) => {
+    const { added, present } = (e as CustomEvent<PoolAddedDetail>).detail;
+    if (present && !added.length) toast("info", present === 1 ? "That image is in this pool already." :
+      `Those ${present} images are in this pool already.`);
+  });
   // Wheel over the grid scrolls the grid, not the canvas zoom.
   element.addEventListener("wheel", (e) => e.stopPropagation(), { passive: true });
+}
 
-  // A drop on the node outside its grid: the canvas (and Nodes 2.0's node, 1.5x) asks onDragOver, then hands the
-  // drop to onDragDrop; true consumes it, so core neither loads a workflow nor adds a LoadImage node.
+/** A drop on the node outside its grid: the canvas (and Nodes 2.0's node, 1.5x) asks onDragOver, then hands the
+ * drop to onDragDrop; true consumes it, so core neither loads a workflow nor adds a LoadImage node. */
+function acceptDrops(node: PoolNode, element: ImagePoolElement): void {
   node.onDragOver = (e: DragEvent) => !!e?.dataTransfer && (mayNameResults(e.dataTransfer.types) ||
     Array.from(e.dataTransfer.items).some((i) => i.kind === "file"));
   node.onDragDrop = (e: DragEvent) => {
@@ -310,31 +343,25 @@ function setUp(node: PoolNode, kind: NodeKind): void {
     void droppedFiles(dropped).then(({ files, skipped }) => addFiles(node, files, skipped));
     return true;
   };
-  element.addEventListener("pool-added", (e: Event) => {
-    const { added, present } = (e as CustomEvent<PoolAddedDetail>).detail;
-    if (present && !added.length) toast("info", present === 1 ? "That image is in this pool already." :
-      `Those ${present} images are in this pool already.`);
-  });
-  elements.add(element);
-  const onRemoved = node.onRemoved;
-  node.onRemoved = function (this: unknown, ...args: unknown[]) {
-    elements.delete(element);
-    return onRemoved?.apply(this, args);
-  };
-  // The DOM widget is this node's view: no canvas image preview.
-  node.onDrawBackground = () => {};
+}
+
+/** The highlight follows `index` (its widget's callback, which every frontend calls for a change by hand and for
+ * control_after_generate), and the saved pool_id once a workflow, a clone or a paste configures the node: no
+ * extension hook covers clones and pastes, so the node's own onConfigure does. */
+function followIndexAndConfigure(node: PoolNode): void {
   const indexWidget = widget(node, "index");
-  const onIndex = indexWidget?.callback;
-  if (indexWidget) {
-    indexWidget.callback = function (this: unknown, ...args: unknown[]) {
-      const result = onIndex?.apply(this, args);
-      syncSelection(node);
-      return result;
-    };
-  }
-  receiveEditorSaves(node);
-  element.poolId = widget(node, "pool_id").value;
-  syncSelection(node);
+  if (indexWidget) indexWidget.callback = chain(indexWidget.callback, () => syncSelection(node));
+  node.onConfigure = chain(node.onConfigure, () => setPool(node, widget(node, "pool_id").value || newPoolId()));
+}
+
+/** `then` after `original` (if any), keeping `original`'s result and `this`. */
+function chain<A extends unknown[], R>(original: ((...args: A) => R) | undefined, then: (...args: A) => void):
+  (...args: A) => R | undefined {
+  return function (this: unknown, ...args: A) {
+    const result = original?.apply(this, args);
+    then(...args);
+    return result;
+  };
 }
 
 // Ctrl+V with one Image Pool node selected adds the pasted images to its pool. Capture phase, so ComfyUI's own
@@ -352,7 +379,7 @@ window.addEventListener("paste", (e: ClipboardEvent) => {
 }, true);
 
 // The Pools tab of the sidebar: every pool of the store; choosing one puts it in the selected Image Pool node, or in a
-// new node. The list reads the pools again whenever a node's pool changes (its elements' pool-change events).
+// new node. The list reads the pools again when the server says a pool changed (image-pool-changed, below).
 const POOLS_TAB = "image-pool-pools";
 let poolList: ImagePoolListElement | null = null;
 
@@ -368,8 +395,6 @@ function usePool(poolId: string): void {
   setPool(node, poolId);
   markModified(node);
 }
-
-window.addEventListener("pool-change", () => { if (poolList?.isConnected) void poolList.refresh(); });
 
 // A change made in ComfyUI's process (the Add to Image Pool node, another tab): every grid of that pool that shows an
 // older revision reads it again, and so does the Pools tab.
@@ -390,15 +415,12 @@ function setUpAddNode(node: PoolNode): void {
     });
     domWidget.serialize = false;
   }
-  const onExecuted = node.onExecuted;
-  node.onExecuted = function (this: unknown, output: { image_pool_added?: AddedOutput[] }) {
+  node.onExecuted = chain(node.onExecuted, (output: { image_pool_added?: AddedOutput[] }) => {
     const added = output?.image_pool_added?.[0];
-    if (added) {
-      summary.show(added);
-      if (frontend.rendererLacksDomWidgets()) toast("success", summaryText(added));
-    }
-    return onExecuted?.apply(this, [output]);
-  };
+    if (!added) return;
+    summary.show(added);
+    if (frontend.rendererLacksDomWidgets()) toast("success", summaryText(added));
+  });
 }
 
 const poolsTab = {
@@ -416,79 +438,74 @@ const poolsTab = {
   },
 };
 
+/** The node's own menu items. Where the frontend collects extensions' items (getNodeMenuItems, 1.49 and later) they
+ * come from there; 1.27 has only the node's getExtraMenuOptions. */
+function menuItems(node: PoolNode): any[] {
+  const state = states.get(node);
+  if (!state) return [];
+  return [
+    {
+      content: "Detach pool (new id)",
+      callback: async () => {
+        try {
+          const copy = await state.element.detach();
+          widget(node, "pool_id").value = copy.pool_id;
+          markModified(node);
+          toast("success", "This node now has its own copy of the pool.");
+        } catch {
+          // <image-pool> reports the failure as a pool-error event, shown as a toast
+        }
+      },
+    },
+    ...(state.kind.choose ? [] : [{
+      content: "Edit mask of the selected image",
+      disabled: !state.element.selected,
+      callback: () => { if (state.element.selected) void openMaskEditor(node, state.element.selected); },
+    }]),
+    {
+      content: "Add images…",
+      callback: () => chooseFile(ACCEPT_ATTRIBUTE, true, (files) => void addFiles(node, files)),
+    },
+    { content: "Export pool", callback: () => exportPool(node) },
+    {
+      content: "Import pool…",
+      callback: () => chooseFile(".tar,application/x-tar", false, (files) => {
+        if (files[0]) void importArchive(node, files[0]);
+      }),
+    },
+  ];
+}
+
+const collectsMenuItems = typeof app.collectNodeMenuItems === "function";
+
+/** Core adds its own image entries ("Open in MaskEditor", "Open Image", …) through the node's getExtraMenuOptions
+ * whenever the node holds a picture (the editor's, during a session): only the same method can take them back out,
+ * since they would act on that picture, not on a slot. On 1.27 it also carries our items. */
+function trimCoreMenu(node: PoolNode): void {
+  node.getExtraMenuOptions = chain(node.getExtraMenuOptions, (_canvas: unknown, options: any[]) => {
+    for (let i = options.length - 1; i >= 0; i--) if (frontend.isCoreImageMenuItem(options[i])) options.splice(i, 1);
+    if (!collectsMenuItems) options.unshift(...menuItems(node), null);
+  });
+}
+
+function nodeClass(node: PoolNode): string {
+  return (node.constructor as { comfyClass?: string } | undefined)?.comfyClass ?? node.comfyClass ?? node.type;
+}
+
 app.registerExtension({
   name: "ImagePool.Grid",
   setup() {
     app.extensionManager?.registerSidebarTab?.(poolsTab);
   },
   nodeCreated(node: PoolNode) {
-    if (node.comfyClass === ADD_NODE_CLASS || node.type === ADD_NODE_CLASS) setUpAddNode(node);
-  },
-  async beforeRegisterNodeDef(nodeType: any, nodeData: { name: string }) {
-    const kind = KINDS[nodeData.name];
+    const type = nodeClass(node);
+    if (type === ADD_NODE_CLASS) setUpAddNode(node);
+    const kind = KINDS[type];
     if (!kind) return;
-
-    const onNodeCreated = nodeType.prototype.onNodeCreated;
-    nodeType.prototype.onNodeCreated = function (this: PoolNode, ...args: unknown[]) {
-      const result = onNodeCreated?.apply(this, args);
-      setUp(this, kind);
-      return result;
-    };
-
-    // A loaded, cloned or pasted node keeps its saved pool_id and slot_id (clones share the pool).
-    const onConfigure = nodeType.prototype.onConfigure;
-    nodeType.prototype.onConfigure = function (this: PoolNode, ...args: unknown[]) {
-      const result = onConfigure?.apply(this, args);
-      const state = states.get(this);
-      if (state) {
-        const poolId = widget(this, "pool_id").value || newPoolId();
-        setPool(this, poolId);
-        syncSelection(this);
-      }
-      return result;
-    };
-
-    const getExtraMenuOptions = nodeType.prototype.getExtraMenuOptions;
-    nodeType.prototype.getExtraMenuOptions = function (this: PoolNode, canvas: unknown, options: any[]) {
-      const result = getExtraMenuOptions?.apply(this, [canvas, options]);
-      // Core's own "Open in MaskEditor" / "Open Image" would act on the editor's last picture, not on a slot.
-      for (let i = options.length - 1; i >= 0; i--) if (frontend.isCoreImageMenuItem(options[i])) options.splice(i, 1);
-      const node = this;
-      const state = states.get(node);
-      options.unshift(
-        {
-          content: "Detach pool (new id)",
-          callback: async () => {
-            if (!state) return;
-            try {
-              const copy = await state.element.detach();
-              widget(node, "pool_id").value = copy.pool_id;
-              markModified(node);
-              toast("success", "This node now has its own copy of the pool.");
-            } catch {
-              // <image-pool> reports the failure as a pool-error event, shown as a toast
-            }
-          },
-        },
-        ...(kind.choose ? [] : [{
-          content: "Edit mask of the selected image",
-          disabled: !state?.element.selected,
-          callback: () => { if (state?.element.selected) void openMaskEditor(node, state.element.selected); },
-        }]),
-        {
-          content: "Add images…",
-          callback: () => chooseFile(ACCEPT_ATTRIBUTE, true, (files) => void addFiles(node, files)),
-        },
-        { content: "Export pool", callback: () => exportPool(node) },
-        {
-          content: "Import pool…",
-          callback: () => chooseFile(".tar,application/x-tar", false, (files) => {
-            if (files[0]) void importArchive(node, files[0]);
-          }),
-        },
-        null,
-      );
-      return result;
-    };
+    setUp(node, kind);
+    trimCoreMenu(node);
+  },
+  getNodeMenuItems(node: PoolNode) {
+    return states.has(node) ? menuItems(node) : [];
   },
 });

@@ -1,6 +1,8 @@
 import type { ResultRef } from "../api/dropped-results.js";
 
-/** What <image-pool-grid> reports. Every event bubbles and is composed, so it crosses shadow roots. */
+/** What <image-pool-grid> reports. Every event bubbles within the tree that holds the grid and stops at its shadow
+ * root (not composed): the element that owns the pool's state (<image-pool>, or a page's own code) hears it, and says
+ * what changed as its own events. */
 
 export interface PoolSelectDetail { slot: string; index: number }
 /** In choose mode (`chosen` set): a slot toggled in (`chosen: true`) or out of the chosen ones. */
@@ -29,7 +31,7 @@ export function poolEvent<K extends keyof PoolGridEventMap>(
   type: K,
   detail: PoolGridEventMap[K]["detail"],
 ): PoolGridEventMap[K] {
-  return new CustomEvent(type, { detail, bubbles: true, composed: true }) as PoolGridEventMap[K];
+  return new CustomEvent(type, { detail, bubbles: true, composed: false }) as PoolGridEventMap[K];
 }
 
 /** The order after moving the slot at `from` so that it ends up at position `to`. */

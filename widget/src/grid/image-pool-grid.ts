@@ -24,6 +24,53 @@ const MAX_LABEL = 1000;
 
 type DropTarget = { index: number; after: boolean };
 
+/**
+ * A pool's slots as a thumbnail grid: properties in, events out.
+ *
+ * @tagname image-pool-grid
+ * @fires pool-select - {slot, index}: click, Enter or Space on a tile
+ * @fires pool-toggle - {slot, index, chosen}: the same in choose mode (`chosen` set)
+ * @fires pool-label - {slot, label}: a label edit committed
+ * @fires pool-remove - {slot, index}: the ✕ button, Delete or Backspace
+ * @fires pool-reorder - {order, slot, from, to}: drag and drop, or Alt+Arrow/Home/End
+ * @fires pool-mask-request - {slot, index}: the brush, a double-click or M
+ * @fires pool-files - {files, source, skipped}: files dropped, pasted or chosen with the button
+ * @fires pool-results - {results}: a drop that names images of the host's own folders (ComfyUI's results)
+ * @slot empty - shown in an empty pool's drop area, instead of `emptyText`
+ * @csspart toolbar - the bar above the tiles
+ * @csspart upload-button - the "Add images" button
+ * @csspart count - how many images (and how many chosen)
+ * @csspart scroller - the scrolling area, where files are dropped
+ * @csspart listbox - the tiles' container (role listbox)
+ * @csspart tile - a tile
+ * @csspart tile-active - the selected tile
+ * @csspart tile-chosen - a chosen tile (choose mode)
+ * @csspart thumb - a tile's picture area
+ * @csspart image - a thumbnail
+ * @csspart mask-overlay - a mask drawn over its thumbnail (`show-masks`)
+ * @csspart badge - every badge
+ * @csspart position-badge - a tile's position
+ * @csspart mask-badge - the dot of a slot with a mask
+ * @csspart chosen-badge - the check of a chosen slot
+ * @csspart mask-button - the brush
+ * @csspart remove-button - the ✕
+ * @csspart caption - a tile's caption
+ * @csspart label - a tile's label
+ * @csspart label-input - the label being edited
+ * @csspart drop-indicator - where a dragged tile will land
+ * @csspart empty - an empty pool's drop area
+ * @cssprop --image-pool-bg - background (ComfyUI's --comfy-input-bg, else Canvas)
+ * @cssprop --image-pool-fg - text (--input-text, else CanvasText)
+ * @cssprop --image-pool-muted - secondary text (--descrip-text, else GrayText)
+ * @cssprop --image-pool-tile-bg - a tile's background (--comfy-menu-bg, else a tint of Canvas)
+ * @cssprop --image-pool-border - borders (--border-color, else a tint of CanvasText)
+ * @cssprop --image-pool-accent - the selection ring and drop outline (--p-primary-color, else #3b82f6)
+ * @cssprop --image-pool-focus - the keyboard focus outline (--input-text, else CanvasText)
+ * @cssprop --image-pool-danger - the remove button's hover (--error-text, else #e5484d)
+ * @cssprop --image-pool-mask-color - the mask overlay (rgb(255 40 90 / .55))
+ * @cssprop --image-pool-radius - corners (6px)
+ * @cssprop --image-pool-font - the font (12px/1.3 system-ui, sans-serif)
+ */
 export class ImagePoolGridElement extends LitElement {
   static override styles = gridStyles;
 

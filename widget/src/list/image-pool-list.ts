@@ -16,13 +16,22 @@ import { mayNameResults, resultsOf } from "../api/dropped-results.js";
 import "../pool/define.js";
 import type { ImagePoolElement } from "../pool/image-pool.js";
 import type { ResultRef } from "../api/dropped-results.js";
-import { uploadBatches } from "../pool/upload-batches.js";
+import { uploadBatches } from "../api/upload-batches.js";
 import type { PoolSummary } from "../api/types.js";
 import { errorNote, errorNoteStyles } from "../shared/error-note.js";
 import { randomUuid } from "../shared/uuid.js";
 
 export interface PoolChooseDetail { pool_id: string }
 
+/**
+ * The store's pools as a compact list (ComfyUI's Pools tab).
+ *
+ * @tagname image-pool-list
+ * @fires pool-choose - {pool_id}: a pool was chosen; the host decides what that means
+ * @csspart pool - a pool's row
+ * @csspart grid - a pool's <image-pool>, shown on demand
+ * @csspart bar - the Import and Refresh buttons
+ */
 export class ImagePoolListElement extends LitElement {
   static override styles = [errorNoteStyles, css`
     :host { display: flex; flex-direction: column; gap: 6px; padding: 8px; min-height: 0; overflow-y: auto;
@@ -167,7 +176,7 @@ export class ImagePoolListElement extends LitElement {
 
   private _choose(poolId: string): void {
     this.dispatchEvent(new CustomEvent<PoolChooseDetail>("pool-choose", {
-      detail: { pool_id: poolId }, bubbles: true, composed: true,
+      detail: { pool_id: poolId }, bubbles: true, composed: false,
     }));
   }
 

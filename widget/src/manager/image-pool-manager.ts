@@ -18,6 +18,16 @@ import { randomUuid } from "../shared/uuid.js";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
+/**
+ * The standalone manager page's app.
+ *
+ * @tagname image-pool-manager
+ * @csspart header - the page's header
+ * @csspart pools - the list of pools
+ * @csspart pool-bar - the open pool's name and actions
+ * @csspart mask-current - the mask dialog's current mask
+ * @csspart mask-new - the mask dialog's chosen picture
+ */
 export class ImagePoolManagerElement extends LitElement {
   static override styles = [errorNoteStyles, css`
     :host {

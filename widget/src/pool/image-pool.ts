@@ -16,7 +16,7 @@ import type {
   PoolFilesDetail, PoolLabelDetail, PoolRemoveDetail, PoolReorderDetail, PoolResultsDetail, PoolSelectDetail,
 } from "../grid/events.js";
 import "../grid/define.js";
-import { uploadBatches } from "./upload-batches.js";
+import { uploadBatches } from "../api/upload-batches.js";
 
 export interface PoolErrorDetail { status: number; code: string; message: string; action: string }
 export interface PoolChangeDetail { manifest: Manifest }
@@ -30,6 +30,28 @@ interface PendingUpload { file: File; name: string; state: UploadState }
 
 let uploadIds = 0;
 
+/** An event of this element's (see `_tell`). */
+function ownEvent(type: string, detail: unknown): CustomEvent {
+  return new CustomEvent(type, { detail, bubbles: true, composed: false });
+}
+
+/**
+ * An <image-pool-grid> bound to the HTTP API.
+ *
+ * @tagname image-pool
+ * @fires pool-change - {manifest}: after every manifest the server returned
+ * @fires pool-error - {status, code, message, action}: a request failed (also shown in the element)
+ * @fires pool-added - {added, present}: after addResults: the new slots, and how many the pool held already
+ * @fires pool-import-request - the Import button of the missing-pool notice
+ * @fires pool-select - the grid's, told again: {slot, index}
+ * @fires pool-toggle - the grid's, told again (choose mode): {slot, index, chosen}
+ * @fires pool-mask-request - the grid's, told again: {slot, index}
+ * @csspart error - the error note
+ * @csspart error-dismiss - its dismiss button
+ * @csspart uploads - the upload progress list
+ * @csspart upload - one upload's row
+ * @csspart missing-pool - the notice of a pool a saved workflow names and the server lacks
+ */
 export class ImagePoolElement extends LitElement {
   static override styles = [errorNoteStyles, css`
     :host { display: flex; flex-direction: column; min-height: 0; height: 100%; position: relative; }
@@ -67,7 +89,7 @@ export class ImagePoolElement extends LitElement {
   tileSize = 120;
   showMasks = false;
   readonly = false;
-  /** Inject a client (ComfyUI passes one that goes through its own fetch). */
+  /** Inject a client (with a fetch of your own, say); by default one is made for `apiBase`. */
   client: PoolClient | null = null;
   /** The last manifest the server returned. */
   manifest: Manifest = emptyManifest("");
@@ -110,17 +132,21 @@ export class ImagePoolElement extends LitElement {
   private _show(manifest: Manifest): void {
     if (manifest.pool_id !== this.poolId) return;  // an answer for a pool this element no longer shows
     this.manifest = manifest;
-    this.dispatchEvent(new CustomEvent<PoolChangeDetail>("pool-change", {
-      detail: { manifest }, bubbles: true, composed: true,
-    }));
+    this._tell("pool-change", { manifest } satisfies PoolChangeDetail);
   }
+
+  /** This element's own events, and the grid's that a host acts on (select, toggle, mask request), told again from
+   * here: they bubble to whoever holds this element and stop at the shadow root it lives in (not composed). */
+  private _tell(type: string, detail: unknown): void {
+    this.dispatchEvent(ownEvent(type, detail));
+  }
+
+  private _retell = (e: Event): void => this._tell(e.type, (e as CustomEvent).detail);
 
   private _fail(e: unknown, action: string): void {
     const error = e instanceof PoolApiError ? e : new PoolApiError(0, "client_error", String((e as Error)?.message ?? e));
     this._error = { status: error.status, code: error.code, message: error.message, action };
-    this.dispatchEvent(new CustomEvent<PoolErrorDetail>("pool-error", {
-      detail: this._error, bubbles: true, composed: true,
-    }));
+    this._tell("pool-error", this._error);
   }
 
   /** Send one change; show the manifest the server answers with; on failure show why and reload. */
@@ -144,6 +170,7 @@ export class ImagePoolElement extends LitElement {
   // ----- grid events --------------------------------------------------------------------------------------------
 
   private _onSelect = async (e: CustomEvent<PoolSelectDetail>): Promise<void> => {
+    this._retell(e);
     const manifest = await this._mutate("select", () => this.api.setActive(this.poolId, e.detail.slot));
     if (manifest && this.selected !== null) this.selected = e.detail.slot;
   };
@@ -179,9 +206,7 @@ export class ImagePoolElement extends LitElement {
       added.push(...(manifest.added ?? []));
       if (!manifest.added?.length) present++;
     }
-    this.dispatchEvent(new CustomEvent<PoolAddedDetail>("pool-added", {
-      detail: { added, present }, bubbles: true, composed: true,
-    }));
+    this._tell("pool-added", { added, present } satisfies PoolAddedDetail);
     return added;
   }
 
@@ -321,7 +346,7 @@ export class ImagePoolElement extends LitElement {
         .tileSize=${this.tileSize} ?show-masks=${this.showMasks} ?readonly=${this.readonly}
         @pool-select=${this._onSelect} @pool-label=${this._onLabel} @pool-remove=${this._onRemove}
         @pool-reorder=${this._onReorder} @pool-files=${this._onFiles}
-        @pool-results=${this._onResults}>${missing ? this._renderMissing(missing) : nothing}</image-pool-grid>`;
+        @pool-results=${this._onResults} @pool-toggle=${this._retell} @pool-mask-request=${this._retell}>${missing ? this._renderMissing(missing) : nothing}</image-pool-grid>`;
   }
 
   /** In the grid's empty area (its `empty` slot), so it takes no height of its own: the grid, and the drop area
@@ -330,7 +355,7 @@ export class ImagePoolElement extends LitElement {
     const count = `${missing.count} ${missing.count === 1 ? "image" : "images"}`;
     return html`<div slot="empty" class="missing" part="missing-pool" role="status">
       <span>“${missing.name || "Untitled pool"}” (${count}) is not in this store.</span>
-      <button @click=${() => this.dispatchEvent(new CustomEvent("pool-import-request", { bubbles: true, composed: true }))}>
+      <button @click=${() => this._tell("pool-import-request", null)}>
         Import its archive…</button></div>`;
   }
 }
