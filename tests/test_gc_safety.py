@@ -14,7 +14,8 @@ import pytest
 
 from image_pool.cli import main
 from image_pool.errors import PoolDamaged
-from image_pool.maintenance import GcRefused, fsck, gc
+from image_pool.errors import GcRefused
+from image_pool.maintenance import fsck, gc
 from image_pool.pools import Pools
 
 from . import imagegen

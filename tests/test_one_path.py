@@ -19,7 +19,8 @@ from image_pool import errors, ids
 from image_pool.archive import ArchiveInvalid, export_pool, import_pool, max_manifest_bytes
 from image_pool.errors import PoolError, PoolExists
 from image_pool.http_json import pool_error_response
-from image_pool.maintenance import GcRefused, fsck, gc
+from image_pool.errors import GcRefused
+from image_pool.maintenance import fsck, gc
 from image_pool.manifest import MAX_LABEL
 from image_pool.parsed_manifests import STAMP_NS, ParsedManifests
 from image_pool.pools import Pools
