@@ -1,7 +1,7 @@
 """Where the store lives, and the one Pools object per root that the node and the routes share.
 
 Order: a root the caller names; else $IMAGE_POOL_ROOT; else the provider the host installed (ComfyUI's
-entry installs <input>/grid_pool); else ./image-pool-data.
+entry installs <input>/.grid_pool, comfyui_store.py); else ./image-pool-data.
 """
 
 import functools
