@@ -136,3 +136,21 @@ def test_inputs_comfyui_refuses_before_a_run(pool, label, said):
 def test_inputs_comfyui_takes(pool_id):
     assert ImagePoolAddNode.VALIDATE_INPUTS(pool="results", label="take {index}") is True
     assert ImagePoolAddNode.VALIDATE_INPUTS(pool=pool_id, label="") is True
+
+
+def test_a_batch_is_encoded_and_stored_one_image_at_a_time(store):
+    """A big batch never holds all its PNGs (or masks) at once: each is stored before the next is made."""
+    import tracemalloc
+    count, side = 32, 256
+    batch = images(count, side, side, seed=11)
+    mask = torch.rand((count, side, side), generator=torch.Generator().manual_seed(12))
+    add("warm", images(1, side, side, seed=13), mask[:1])  # imports and first-use allocations, not measured
+    tracemalloc.start()
+    try:
+        (_, _, added), _ = add("streamed", batch, mask)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    one_png = len(store.objects.path(store.load(store.named("streamed")[0]).slots[0].image).read_bytes())
+    assert added == count
+    assert peak < 8 * one_png + 6 * side * side * 4, f"peak {peak:,} bytes for {count} PNGs of {one_png:,} bytes"

@@ -6,6 +6,7 @@ can tell an image it holds already by its key. No ComfyUI import.
 """
 
 import io
+from typing import Iterator
 
 import numpy as np
 import torch
@@ -35,18 +36,21 @@ def png_of(image: torch.Tensor) -> bytes:
     return out.getvalue()
 
 
-def masks_for(mask: torch.Tensor | None, count: int) -> list[np.ndarray | None]:
-    """One mask per image (uint8, 255 = masked) from a MASK of one mask for all or one per image."""
+def masks_for(mask: torch.Tensor | None, count: int) -> Iterator[np.ndarray | None]:
+    """One mask per image (uint8, 255 = masked) from a MASK of one mask for all or one per image. The count is
+    checked now; each mask is made when it is asked for."""
     if mask is None:
-        return [None] * count
+        return iter([None] * count)
     if mask.ndim == 2:
         mask = mask.unsqueeze(0)
     if mask.ndim != 3 or mask.shape[0] not in (1, count):
         given = mask.shape[0] if mask.ndim == 3 else list(mask.shape)
         raise ValueError(f"{NODE_NAME}: give one mask for all the images or one per image; got {given} masks for "
                          f"{count} images")
-    arrays = [masks.as_mask_array(m.detach().float().cpu().numpy()) for m in mask]
-    return arrays * count if len(arrays) == 1 and count > 1 else arrays
+    if mask.shape[0] == 1:
+        shared = masks.as_mask_array(mask[0].detach().float().cpu().numpy())
+        return iter([shared] * count)
+    return (masks.as_mask_array(m.detach().float().cpu().numpy()) for m in mask)
 
 
 def labels_for(label: str, count: int) -> list[str]:
@@ -95,8 +99,9 @@ class ImagePoolAddNode:
         if images.ndim == 3:
             images = images.unsqueeze(0)
         count = images.shape[0]
-        results = [Result(png_of(image), mask, text) for image, mask, text in
-                   zip(images, masks_for(masks, count), labels_for(label, count))]
+        # one PNG at a time: each is stored before the next is encoded
+        results = (Result(png_of(image), mask, text) for image, mask, text in
+                   zip(images, masks_for(masks, count), labels_for(label, count)))
         try:
             added = add_results(pools_for(), pool, results)
         except PoolError as e:

@@ -6,7 +6,7 @@ object key) is not added again; its slot keeps its own mask and label.
 """
 
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Iterable
 
 import numpy as np
 
@@ -30,11 +30,12 @@ class Added:
     present: int  # results the pool held already (or that repeated an earlier one of the same call)
 
 
-def add_results(pools: Pools, pool: str, results: Sequence[Result]) -> Added:
-    """Add `results` to the pool `pool` names (an id, or a name: a name no pool has makes the pool)."""
+def add_results(pools: Pools, pool: str, results: Iterable[Result]) -> Added:
+    """Add `results` to the pool `pool` names (an id, or a name: a name no pool has makes the pool). They are taken
+    one at a time and each is stored before the next is asked for, so a generator holds one picture at once."""
     with pools.adding_to(pool) as pool_id, pools.adding() as batch:
         pools.check_room(pool_id, 0)
-        stored, mask_keys = [], []
+        stored, mask_keys, labels, names = [], [], [], []
         for result in results:
             obj = batch.note(pools.objects.put_bytes(result.picture, result.name or "the image"))
             key = None
@@ -44,6 +45,8 @@ def add_results(pools: Pools, pool: str, results: Sequence[Result]) -> Added:
                     key = batch.note(pools.objects.put_bytes(masks.encode_png(result.mask), "the mask")).key
             stored.append(obj)
             mask_keys.append(key)
-        manifest, added = pools.add_objects(pool_id, stored, labels=[r.label for r in results],
-                                            names=[r.name for r in results], mask_keys=mask_keys, skip_present=True)
-    return Added(manifest, added, len(results) - len(added))
+            labels.append(result.label)
+            names.append(result.name)
+        manifest, added = pools.add_objects(pool_id, stored, labels=labels, names=names, mask_keys=mask_keys,
+                                            skip_present=True)
+    return Added(manifest, added, len(stored) - len(added))
