@@ -118,3 +118,13 @@ def test_threads_of_one_process_decide_once(input_dir, pool_id):
     for t in threads:
         t.join(timeout=60)
     assert set(seen) == {input_dir / ".grid_pool"}
+
+
+def test_a_former_store_that_is_a_link_to_another_disk_moves_as_a_link(input_dir, pool_id, tmp_path):
+    elsewhere = tmp_path / "big-disk" / "pools-store"
+    Pools(elsewhere).add(pool_id, [imagegen.png(seed=4)], labels=["kept elsewhere"])
+    (input_dir / "grid_pool").symlink_to(elsewhere, target_is_directory=True)
+    root = comfyui_store.store_in(input_dir)
+    assert root == input_dir / ".grid_pool" and root.is_symlink() and root.resolve() == elsewhere.resolve()
+    assert [s.label for s in Pools(root).load(pool_id).slots] == ["kept elsewhere"]
+    assert (input_dir / "grid_pool").is_file() and not (input_dir / "grid_pool").is_symlink()

@@ -4,9 +4,10 @@ and staging never show up as assets; `LoadImage` lists only the input folder's o
 
 A store made by an earlier version, at `<input>/grid_pool`, is moved here the first time it is opened: one rename,
 done while holding its gc lock and every pool's lock (so no change of any pool is half done in another process), and
-an empty file then takes its old name. An older process that still reads the old path finds no pools there (as
-after a delete; nothing is removed) and cannot make the store again under the old name, so the store is never split
-in two. The empty file is skipped by the asset scan and by `LoadImage`'s list, being empty and not an image.
+an empty file then takes its old name. A link to a store kept elsewhere moves as a link (its target stays where it
+is). An older process that still reads the old path finds no pools there (as after a delete; nothing is removed) and
+cannot make the store again under the old name, so the store is never split in two. The empty file is skipped by the
+asset scan and by `LoadImage`'s list, being empty and not an image.
 """
 
 import logging
@@ -43,7 +44,7 @@ def store_in(input_dir: str | os.PathLike) -> Path:
 
 def _open(input_dir: Path) -> Path:
     store, former = input_dir / STORE, input_dir / FORMER
-    if store.is_dir() or former.is_symlink() or not former.is_dir():
+    if store.is_dir() or not former.is_dir():  # a link to a store elsewhere is a store too: the link is what moves
         return store
     try:
         with FileLock(input_dir / MOVING).held(MOVE_WAIT, _busy):
