@@ -7,8 +7,8 @@ import sys
 _here = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(_here, "python"))
 
-from image_pool.comfy_nodes import NODE_CLASS_MAPPINGS, NODE_DISPLAY_NAME_MAPPINGS  # noqa: E402
-from image_pool.root import pools_for, set_root_provider  # noqa: E402
+from image_pool.node.mappings import NODE_CLASS_MAPPINGS, NODE_DISPLAY_NAME_MAPPINGS  # noqa: E402
+from image_pool.node.root import pools_for, set_root_provider  # noqa: E402
 
 try:
     import folder_paths  # present only inside ComfyUI
@@ -19,9 +19,9 @@ except ImportError:
 def _inside_comfyui() -> None:
     from pathlib import Path
 
-    from image_pool.formats import Limits
-    from image_pool.request_guard import Guard
-    from image_pool.routes import PoolApi
+    from image_pool.pictures.formats import Limits
+    from image_pool.api.guard import Guard
+    from image_pool.api.routes import PoolApi
 
     limits, guard = Limits(), Guard.for_comfyui("127.0.0.1")
     try:
@@ -30,9 +30,9 @@ def _inside_comfyui() -> None:
         guard = Guard.for_comfyui(args.listen)
     except (ImportError, AttributeError):
         pass
-    from image_pool.comfyui_store import store_in
+    from image_pool.store.in_comfyui import store_in
     set_root_provider(lambda: store_in(folder_paths.get_input_directory()), limits)
-    from image_pool.staging import remove_abandoned
+    from image_pool.store.staging import remove_abandoned
     remove_abandoned(pools_for().objects.tmp_dir)  # what imports left when ComfyUI was killed
     _install_host_decoder()
     try:
@@ -41,7 +41,7 @@ def _inside_comfyui() -> None:
         return
     if getattr(PromptServer, "instance", None) is not None:
         # ComfyUI mirrors every route added here under /api as well. Each applies the project's own guard: ComfyUI's
-        # origin check lets Origin: null and foreign Host names through (request_guard.py).
+        # origin check lets Origin: null and foreign Host names through (api/guard.py).
         PoolApi(pools_for, lambda: Path(folder_paths.get_input_directory()), guard,
                 result_dir=_result_folder).register(PromptServer.instance.routes)
         _announce_changes(PromptServer.instance)
@@ -57,7 +57,7 @@ def _result_folder(kind: str):
 def _announce_changes(server) -> None:
     """Every change to a pool made in this process (the Add node's, a route's) reaches every open tab at once, as
     the server event `image-pool-changed`; the grids of that pool read it again."""
-    from image_pool import changes
+    from image_pool.pools import changes
     changes.listen(lambda pool_id, revision: server.send_sync(
         "image-pool-changed", {"pool_id": pool_id, "revision": revision}))
 
@@ -65,14 +65,14 @@ def _announce_changes(server) -> None:
 def _install_host_decoder() -> None:
     """Decode with this ComfyUI's own LoadImage, so IMAGE has its values, dtype and device whatever its version.
     It reads files named relative to the input folder: objects of a store outside it use the built-in decoder."""
-    from image_pool import host
+    from image_pool.pictures import host
 
     def decode(path):
         name = os.path.relpath(path, folder_paths.get_input_directory())
         if name.startswith(os.pardir) or os.path.isabs(name):
             return None
         import nodes  # ComfyUI's; loaded before any custom node
-        from image_pool.imaging import first_of_batch
+        from image_pool.node.imaging import first_of_batch
         image, mask = nodes.LoadImage().load_image(name)
         has_alpha = tuple(mask.shape[1:]) == tuple(image.shape[1:3])  # without alpha: a 64x64 placeholder
         return first_of_batch(image), first_of_batch(mask) if has_alpha else None

@@ -16,8 +16,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "python"))
 
 from image_pool.cli import main  # noqa: E402
-from image_pool.comfyui_store import store_in  # noqa: E402
-from image_pool.root import comfyui_input_beside, set_root_provider  # noqa: E402
+from image_pool.store.in_comfyui import store_in  # noqa: E402
+from image_pool.node.root import comfyui_input_beside, set_root_provider  # noqa: E402
 
 if __name__ == "__main__":
     argv = sys.argv[1:]

@@ -23,11 +23,11 @@ sys.path[:0] = [str(PROJECT / "python"), str(PROJECT)]
 
 from bench.timing import Table, cpu, fmt_time, interleaved, spread, wall  # noqa: E402
 from image_pool import node  # noqa: E402
-from image_pool.list_node import list_fingerprint  # noqa: E402
-from image_pool.atomic import write_atomic_each  # noqa: E402
-from image_pool.parsed_manifests import SETTLE_NS, STAMP_NS, generation_mtime, parsed  # noqa: E402
-from image_pool.pools import Pools  # noqa: E402
-from image_pool.store import StoredObject  # noqa: E402
+from image_pool.node.image_list import list_fingerprint  # noqa: E402
+from image_pool.pools.parsed_manifests import SETTLE_NS, STAMP_NS, generation_mtime, parsed  # noqa: E402
+from image_pool.pools.pools import Pools  # noqa: E402
+from image_pool.store.atomic import write_atomic_each  # noqa: E402
+from image_pool.store.objects import StoredObject  # noqa: E402
 
 
 class HostLoadImage:
@@ -232,7 +232,7 @@ def bench_add_node(table: Table, core: "HostLoadImage | None", folder: Path, pai
     holds), made untimed."""
     import torch
 
-    from image_pool.add_node import ImagePoolAddNode
+    from image_pool.node.add import ImagePoolAddNode
     batches = iter(range(10_000))
 
     def fresh() -> torch.Tensor:

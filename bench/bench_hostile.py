@@ -58,11 +58,11 @@ def store_bytes(root: Path) -> int:
 
 
 def archives(table: Table, url: str, pid: int, root: Path, folder: Path) -> None:
-    from image_pool import ids
-    from image_pool.archive import export_pool, max_manifest_bytes
-    from image_pool.pools import Pools
-    from tests.test_archive_bounds import gzip_stream, raw_header
+    from image_pool.pools.archive import export_pool, max_manifest_bytes
+    from image_pool.pools.pools import Pools
+    from image_pool.store import ids
     from tests.archive_helpers import black_bmp
+    from tests.test_archive_bounds import gzip_stream, raw_header
 
     def attack(name: str, paths: list[Path]) -> None:
         before_peak, before_disk = vm_peak_kb(pid), store_bytes(root)

@@ -22,9 +22,9 @@ PROJECT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(PROJECT / "python"), str(PROJECT)]
 
 from bench.timing import Table, interleaved  # noqa: E402
-from image_pool.atomic import fsync_dir  # noqa: E402
-from image_pool.pools import Pools  # noqa: E402
-from image_pool.store import StoredObject  # noqa: E402
+from image_pool.pools.pools import Pools  # noqa: E402
+from image_pool.store.atomic import fsync_dir  # noqa: E402
+from image_pool.store.objects import StoredObject  # noqa: E402
 from tests import imagegen  # noqa: E402
 from tests.server_process import running_server  # noqa: E402
 

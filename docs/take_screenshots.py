@@ -17,7 +17,7 @@ import numpy as np
 PROJECT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(PROJECT / "python"), str(PROJECT)]
 
-from image_pool.pools import Pools  # noqa: E402
+from image_pool.pools.pools import Pools  # noqa: E402
 from tests.browser_support import CHROMIUM_ARGS, chromium_path  # noqa: E402
 from tests.server_process import running_server  # noqa: E402
 

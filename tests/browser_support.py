@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from image_pool.pools import Pools
+from image_pool.pools.pools import Pools
 
 from .server_process import running_server
 

@@ -2,7 +2,7 @@ import uuid
 
 import pytest
 
-from image_pool.pools import Pools
+from image_pool.pools.pools import Pools
 
 from . import imagegen
 

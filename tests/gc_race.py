@@ -7,8 +7,8 @@ import random
 import sys
 from pathlib import Path
 
-from image_pool.cli import main
-from image_pool.pools import Pools
+from image_pool.cli.commands import main
+from image_pool.pools.pools import Pools
 
 from . import imagegen
 

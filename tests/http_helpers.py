@@ -3,7 +3,7 @@
 import aiohttp
 import pytest
 
-from image_pool.server import make_app
+from image_pool.api.server import make_app
 
 
 @pytest.fixture

@@ -75,9 +75,9 @@ def record(input_dir: Path) -> int:
 
 
 def builtin(pools, slot):
-    from image_pool import host
-    from image_pool.decoded_cache import DecodedCache
-    from image_pool.imaging import SlotDecoder
+    from image_pool.node.decoded_cache import DecodedCache
+    from image_pool.node.imaging import SlotDecoder
+    from image_pool.pictures import host
     with host.suspended():
         return SlotDecoder(DecodedCache()).load(pools.objects, slot)
 
@@ -92,9 +92,9 @@ def check(input_dir: Path) -> int:
                                                   submodule_search_locations=[str(PROJECT)])
     entry = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(entry)  # installs this ComfyUI's LoadImage as the decoder, as ComfyUI's import does
-    from image_pool import node as node_module
-    from image_pool.editor_copy import editor_copy
-    from image_pool.root import pools_for
+    from image_pool.api.editor_copy import editor_copy
+    from image_pool.node import grid as node_module
+    from image_pool.node.root import pools_for
 
     pools, pool_id = pools_for(), str(uuid.uuid4())
     grid, loader = entry.NODE_CLASS_MAPPINGS["ImagePoolGrid"](), nodes.LoadImage()

@@ -8,10 +8,11 @@ import pytest
 import torch
 from PIL import Image
 
-from image_pool import changes, root as root_module
-from image_pool.add_node import ImagePoolAddNode
-from image_pool.node import ImagePoolGridNode
-from image_pool.pools import Pools
+from image_pool.node import root as root_module
+from image_pool.node.add import ImagePoolAddNode
+from image_pool.node.grid import ImagePoolGridNode
+from image_pool.pools import changes
+from image_pool.pools.pools import Pools
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from image_pool.pools import Pools
+from image_pool.pools.pools import Pools
 
 from .server_process import PROJECT, running_server
 

@@ -16,13 +16,14 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from image_pool import routes, tar_stream
-from image_pool.archive import ArchiveInvalid, export_pool, import_pool, max_manifest_bytes
+from image_pool.api import routes
+from image_pool.api.server import make_app
 from image_pool.errors import StoreBusy
-from image_pool.maintenance import gc
-from image_pool.pools import Pools
-from image_pool.server import make_app
-from image_pool.staging import Staging
+from image_pool.pools import tar_stream
+from image_pool.pools.archive import ArchiveInvalid, export_pool, import_pool, max_manifest_bytes
+from image_pool.pools.maintenance import gc
+from image_pool.pools.pools import Pools
+from image_pool.store.staging import Staging
 
 from . import imagegen
 from .archive_helpers import black_bmp
@@ -160,7 +161,7 @@ def test_an_import_stages_inside_the_store(tmp_path, root, pool_id, monkeypatch)
 CRASHING_IMPORT = """
 import sys, time
 from pathlib import Path
-from image_pool.staging import Staging
+from image_pool.store.staging import Staging
 staging = Staging(Path(sys.argv[1])).__enter__()
 (staging.folder / "archive.tar").write_bytes(bytes(4 << 20))
 print("staged", flush=True)

@@ -10,12 +10,12 @@ import tarfile
 
 import pytest
 
-from image_pool import archive
-from image_pool.archive import ArchiveInvalid, export_pool, import_pool
-from image_pool.cli import main
+from image_pool.cli.commands import main
 from image_pool.errors import DamagedObject
-from image_pool.maintenance import fsck
-from image_pool.pools import Pools
+from image_pool.pools import archive
+from image_pool.pools.archive import ArchiveInvalid, export_pool, import_pool
+from image_pool.pools.maintenance import fsck
+from image_pool.pools.pools import Pools
 
 from . import imagegen
 from .archive_helpers import rewrite_archive

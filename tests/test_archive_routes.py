@@ -6,7 +6,7 @@ import tarfile
 
 import numpy as np
 
-from image_pool.pools import Pools
+from image_pool.pools.pools import Pools
 
 from . import imagegen
 from .conftest import tree_snapshot

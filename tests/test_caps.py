@@ -2,10 +2,10 @@
 
 import pytest
 
+from image_pool.api.server import make_app
 from image_pool.errors import PoolFull
-from image_pool.manifest import MAX_LABEL
-from image_pool.pools import HISTORY_MIN, Pools
-from image_pool.server import make_app
+from image_pool.pools.manifest import MAX_LABEL
+from image_pool.pools.pools import HISTORY_MIN, Pools
 
 from . import imagegen
 from .conftest import tree_snapshot

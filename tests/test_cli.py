@@ -9,11 +9,11 @@ import uuid
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
 import pytest
+from PIL import Image
 
-from image_pool.cli import main
-from image_pool.pools import Pools
+from image_pool.cli.commands import main
+from image_pool.pools.pools import Pools
 
 from . import imagegen
 from .archive_helpers import rewrite_archive
@@ -274,7 +274,7 @@ def test_console_script_runs_as_a_process(root, pool_id, write):
 def test_every_argument_of_every_command_says_what_it_is():
     import argparse
 
-    from image_pool.cli import build_parser
+    from image_pool.cli.commands import build_parser
 
     def arguments(parser):
         for action in parser._actions:

@@ -12,8 +12,8 @@ from PIL import Image
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 
-from image_pool import ids
-from image_pool.pools import Pools
+from image_pool.pools.pools import Pools
+from image_pool.store import ids
 
 from . import imagegen
 from .browser_support import FAKE_FOLDER_DROP, artifact, browser, folder_drop_specs  # noqa: F401 (fixture)
@@ -472,7 +472,7 @@ def test_an_archive_or_a_folder_dropped_on_the_node(page, comfy, tmp_path):
     other = ids.new_pool_id()
     source.add(other, [imagegen.png(seed=60)])
     source.set_name(other, "From elsewhere")
-    from image_pool.archive import export_pool
+    from image_pool.pools.archive import export_pool
     archive = tmp_path / "elsewhere.tar"
     export_pool(source, other, archive)
 

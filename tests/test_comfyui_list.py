@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from image_pool.pools import Pools
+from image_pool.pools.pools import Pools
 
 from . import imagegen
 from .comfyui_support import executed_nodes, running_comfyui

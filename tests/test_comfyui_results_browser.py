@@ -8,7 +8,7 @@ import json
 import pytest
 from playwright.sync_api import expect
 
-from image_pool.pools import Pools
+from image_pool.pools.pools import Pools
 
 from . import imagegen
 from .browser_support import artifact, browser  # noqa: F401 (fixture)

@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from image_pool import comfyui_store
 from image_pool.errors import PoolError
-from image_pool.pools import Pools
+from image_pool.pools.pools import Pools
+from image_pool.store import in_comfyui as comfyui_store
 
 from . import imagegen
 from .conftest import tree_snapshot
@@ -81,7 +81,7 @@ def test_a_store_in_use_by_another_process_stays_where_it_is_until_a_later_start
 
 def test_two_processes_opening_at_once_move_it_once(input_dir, pool_id):
     before = tree_snapshot(former_store(input_dir, pool_id).root)
-    code = ("import sys; from image_pool.comfyui_store import store_in; "
+    code = ("import sys; from image_pool.store.in_comfyui import store_in; "
             "sys.stdin.readline(); print(store_in(sys.argv[1]))")
     children = [subprocess.Popen([sys.executable, "-c", code, str(input_dir)], stdin=subprocess.PIPE,
                                  stdout=subprocess.PIPE, text=True) for _ in range(3)]

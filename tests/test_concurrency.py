@@ -4,8 +4,8 @@ import multiprocessing
 
 import pytest
 
-from image_pool.manifest import Manifest
-from image_pool.pools import Pools
+from image_pool.pools.manifest import Manifest
+from image_pool.pools.pools import Pools
 
 from .workers import concurrent_worker
 

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from image_pool.maintenance import fsck
-from image_pool.manifest import Manifest
-from image_pool.pools import Pools
+from image_pool.pools.maintenance import fsck
+from image_pool.pools.manifest import Manifest
+from image_pool.pools.pools import Pools
 
 KILLS = 50
 PROGRESS_DEADLINE = 60.0

@@ -5,10 +5,10 @@ import os
 
 import pytest
 
-from image_pool.maintenance import gc
-from image_pool.pools import Pools
-from image_pool.server import make_app
-from image_pool.store_lock import FileLock
+from image_pool.api.server import make_app
+from image_pool.pools.maintenance import gc
+from image_pool.pools.pools import Pools
+from image_pool.store.lock import FileLock
 
 from . import imagegen
 from .conftest import tree_snapshot

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from image_pool.pools import Pools
-from image_pool.server import make_app
+from image_pool.api.server import make_app
+from image_pool.pools.pools import Pools
 
 from . import imagegen
 from .http_helpers import error_of

@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from image_pool import changes, host, root as root_module
+from image_pool.node import root as root_module
+from image_pool.pictures import host
+from image_pool.pools import changes
 
 PROJECT = Path(__file__).resolve().parent.parent
 

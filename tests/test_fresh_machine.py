@@ -106,3 +106,24 @@ def test_the_installed_wheel_serves_the_page_from_any_folder(wheel, tmp_path):
     with running_server(elsewhere / "store", python_prefix=NO_TORCH, cwd=elsewhere,
                         pythonpath=str(installed)) as (url, _, _):
         page_and_modules(url)
+
+
+def _readme_script() -> str:
+    readme = (PROJECT / "README.md").read_text()
+    section = readme[readme.index("## From a script"):]
+    return section[section.index("```python") + len("```python"):section.index("```\n", section.index("```python"))]
+
+
+def test_the_readmes_script_runs_as_written_with_torch_unimportable(tmp_path):
+    """Scripts name the package's entry points, not its modules; the README's example is what they copy."""
+    (tmp_path / "photo.png").write_bytes(imagegen.png(seed=3))
+    done = subprocess.run([sys.executable, "-c", NO_TORCH + _readme_script()], capture_output=True, text=True,
+                          cwd=tmp_path, env={"PYTHONPATH": str(PROJECT / "python"), "PATH": "/usr/bin:/bin"})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[0] == "['front']"
+    assert done.stdout.splitlines()[1].startswith("True GcReport(")
+    from image_pool import Pools, import_pool
+    elsewhere = Pools(tmp_path / "elsewhere")
+    imported = import_pool(elsewhere, tmp_path / "faces.tar")
+    assert [slot.label for slot in elsewhere.load(imported.manifest.pool_id).slots] == ["front"]
+    assert elsewhere.load(imported.manifest.pool_id).name == "faces"

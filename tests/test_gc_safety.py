@@ -12,11 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from image_pool.cli import main
-from image_pool.errors import PoolDamaged
-from image_pool.errors import GcRefused
-from image_pool.maintenance import fsck, gc
-from image_pool.pools import Pools
+from image_pool.cli.commands import main
+from image_pool.errors import GcRefused, PoolDamaged
+from image_pool.pools.maintenance import fsck, gc
+from image_pool.pools.pools import Pools
 
 from . import imagegen
 from .conftest import tree_snapshot

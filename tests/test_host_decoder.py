@@ -8,12 +8,12 @@ import pytest
 import torch
 from PIL import Image
 
-from image_pool import host
-from image_pool.decoded_cache import DecodedCache
-from image_pool.editor_copy import editor_copy
-from image_pool.frames import builtin_picture
-from image_pool.imaging import SlotDecoder
-from image_pool.thumbs import ensure_thumb
+from image_pool.api.editor_copy import editor_copy
+from image_pool.api.thumbnails import ensure_thumb
+from image_pool.node.decoded_cache import DecodedCache
+from image_pool.node.imaging import SlotDecoder
+from image_pool.pictures import host
+from image_pool.pictures.frames import builtin_picture
 
 from . import imagegen
 

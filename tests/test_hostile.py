@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from image_pool.formats import Limits
-from image_pool.manifest import MAX_LABEL
-from image_pool.server import make_app
+from image_pool.api.server import make_app
+from image_pool.pictures.formats import Limits
+from image_pool.pools.manifest import MAX_LABEL
 
 from . import imagegen
 from .conftest import tree_snapshot

@@ -10,9 +10,10 @@ import json
 import numpy as np
 import pytest
 import torch
-from image_pool.decoded_cache import ENTRY_BYTES, MISSING, DecodedCache
-from image_pool.imaging import SlotDecoder
 from PIL import Image
+
+from image_pool.node.decoded_cache import ENTRY_BYTES, MISSING, DecodedCache
+from image_pool.node.imaging import SlotDecoder
 
 from . import imagegen
 from .decoder_corpus import paths as corpus_paths
@@ -246,7 +247,7 @@ def test_zero_masks_are_never_shared(pools, pool_id, decoder):
 
 @pytest.mark.parametrize("value", ["abc", "nan", "inf", "-5", " "])
 def test_a_bad_cache_size_in_the_environment_falls_back_to_the_default(monkeypatch, value, caplog):
-    from image_pool import decoded_cache
+    from image_pool.node import decoded_cache
     monkeypatch.setenv("IMAGE_POOL_CACHE_MB", value)
     assert DecodedCache().max_bytes == decoded_cache.DEFAULT_MAX_BYTES
     if value.strip():

@@ -7,7 +7,7 @@ import threading
 
 import blake3
 
-from image_pool.server import make_app
+from image_pool.api.server import make_app
 
 from . import imagegen
 

@@ -5,10 +5,10 @@ import numpy as np
 import pytest
 import torch
 
-from image_pool.comfy_nodes import NODE_CLASS_MAPPINGS, NODE_DISPLAY_NAME_MAPPINGS
-from image_pool.list_node import ImagePoolListNode, chosen_ids, list_fingerprint
-from image_pool.manifest import Manifest
-from image_pool.pools import Pools
+from image_pool.node.image_list import ImagePoolListNode, chosen_ids, list_fingerprint
+from image_pool.node.mappings import NODE_CLASS_MAPPINGS, NODE_DISPLAY_NAME_MAPPINGS
+from image_pool.pools.manifest import Manifest
+from image_pool.pools.pools import Pools
 
 from . import imagegen
 

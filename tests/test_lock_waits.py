@@ -9,8 +9,8 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from image_pool.pools import Pools
-from image_pool.server import make_app
+from image_pool.api.server import make_app
+from image_pool.pools.pools import Pools
 
 from . import imagegen
 from .http_helpers import add, error_of
@@ -75,7 +75,7 @@ async def test_adds_and_imports_waiting_for_a_running_gc_never_stall_another_poo
     pools = Pools(root)
     other = "123e4567-e89b-12d3-a456-426614174000"
     _, (slot,) = pools.add(other, [imagegen.png(seed=2)])
-    from image_pool.archive import export_pool
+    from image_pool.pools.archive import export_pool
     source = Pools(tmp_path / "source")
     source.add("5b0c0c1e-5555-4555-8555-555555555555", [imagegen.png(seed=3)])
     export_pool(source, "5b0c0c1e-5555-4555-8555-555555555555", tmp_path / "a.tar")

@@ -8,10 +8,10 @@ from types import SimpleNamespace
 
 import pytest
 
-from image_pool import parsed_manifests
-from image_pool.manifest import Manifest
-from image_pool.parsed_manifests import identity_of
-from image_pool.pools import Pools
+from image_pool.pools import parsed_manifests
+from image_pool.pools.manifest import Manifest
+from image_pool.pools.parsed_manifests import identity_of
+from image_pool.pools.pools import Pools
 
 from . import imagegen
 

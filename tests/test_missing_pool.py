@@ -3,9 +3,9 @@ an empty or new pool, or a prompt with no workflow (the API), keeps the empty po
 
 import pytest
 
-from image_pool import root as root_module
-from image_pool.list_node import ImagePoolListNode
-from image_pool.node import ImagePoolGridNode
+from image_pool.node import root as root_module
+from image_pool.node.grid import ImagePoolGridNode
+from image_pool.node.image_list import ImagePoolListNode
 
 from . import imagegen
 

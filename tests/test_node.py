@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 import torch
 
-from image_pool import node as node_module
-from image_pool.comfy_nodes import NODE_CLASS_MAPPINGS, NODE_DISPLAY_NAME_MAPPINGS
-from image_pool.node import ImagePoolGridNode, fingerprint
-from image_pool.pools import Pools
+from image_pool.node import grid as node_module
+from image_pool.node.grid import ImagePoolGridNode, fingerprint
+from image_pool.node.mappings import NODE_CLASS_MAPPINGS, NODE_DISPLAY_NAME_MAPPINGS
+from image_pool.pools.pools import Pools
 
 from . import imagegen
 
@@ -130,7 +130,7 @@ def test_unreadable_object_raises(pool, pool_id):
 def test_fingerprint_reads_no_image(pool, pool_id, monkeypatch):
     from PIL import Image
     monkeypatch.setattr(Image, "open", lambda *a, **k: pytest.fail("IS_CHANGED opened an image"))
-    import image_pool.store as store
+    import image_pool.store.objects as store
     monkeypatch.setattr(store, "hash_file", lambda *a: pytest.fail("IS_CHANGED hashed a file"))
     assert ImagePoolGridNode.IS_CHANGED(index=-1, pool_id=pool_id, slot_id="")
 
@@ -185,7 +185,7 @@ def test_a_remembered_fingerprint_follows_a_change_made_by_another_process(pool,
     _, (a, b, c) = pool
     before = fingerprint(-1, pool_id, b)
     assert fingerprint(-1, pool_id, b) == before  # remembered now
-    code = ("import sys; from image_pool.pools import Pools; "
+    code = ("import sys; from image_pool.pools.pools import Pools; "
             "Pools(sys.argv[1]).set_label(sys.argv[2], sys.argv[3], 'set elsewhere')")
     subprocess.run([sys.executable, "-c", code, str(root), pool_id, b], check=True,
                    env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent / "python")})

@@ -15,17 +15,17 @@ import uuid
 import numpy as np
 import pytest
 
-from image_pool import errors, ids
-from image_pool.archive import ArchiveInvalid, export_pool, import_pool, max_manifest_bytes
-from image_pool.errors import PoolError, PoolExists
-from image_pool.http_json import pool_error_response
-from image_pool.errors import GcRefused
-from image_pool.maintenance import fsck, gc
-from image_pool.manifest import MAX_LABEL
-from image_pool.parsed_manifests import STAMP_NS, ParsedManifests
-from image_pool.pools import Pools
-from image_pool.server import make_app
-from image_pool.store import Ingest, StoredObject
+from image_pool import errors
+from image_pool.api.http_json import pool_error_response
+from image_pool.api.server import make_app
+from image_pool.errors import GcRefused, PoolError, PoolExists
+from image_pool.pools.archive import ArchiveInvalid, export_pool, import_pool, max_manifest_bytes
+from image_pool.pools.maintenance import fsck, gc
+from image_pool.pools.manifest import MAX_LABEL
+from image_pool.pools.parsed_manifests import STAMP_NS, ParsedManifests
+from image_pool.pools.pools import Pools
+from image_pool.store import ids
+from image_pool.store.objects import Ingest, StoredObject
 
 from . import imagegen
 from .conftest import tree_snapshot
@@ -276,7 +276,7 @@ async def test_pools_locked_by_another_process_do_not_hold_up_a_change_to_anothe
 # ----- row 10: at most two decodes at once ------------------------------------------------------------------
 
 async def test_uploads_are_checked_two_at_a_time(client, pool_id, monkeypatch):  # noqa: F811
-    from image_pool import store
+    from image_pool.store import objects as store
     inside, most, guard = [0], [0], threading.Lock()
     real_inspect = store.inspect
 
@@ -301,7 +301,7 @@ async def test_uploads_are_checked_two_at_a_time(client, pool_id, monkeypatch): 
 
 def test_the_parsed_manifests_are_bounded_in_bytes_and_summaries_stay_right(root, monkeypatch):
     small = ParsedManifests(max_bytes=3000)
-    monkeypatch.setattr("image_pool.pools.parsed", small)
+    monkeypatch.setattr("image_pool.pools.pools.parsed", small)
     pools = Pools(root)
     made = {}
     for n in range(6):

@@ -6,11 +6,11 @@ import os
 
 import pytest
 
-from image_pool.cli import main
-from image_pool.maintenance import fsck, gc
-from image_pool.manifest import MAX_POOL_NAME
-from image_pool.pools import TRASH, Pools
-from image_pool.server import make_app
+from image_pool.api.server import make_app
+from image_pool.cli.commands import main
+from image_pool.pools.maintenance import fsck, gc
+from image_pool.pools.manifest import MAX_POOL_NAME
+from image_pool.pools.pools import TRASH, Pools
 
 from . import imagegen
 from .conftest import tree_snapshot
@@ -162,7 +162,7 @@ async def test_a_pool_id_is_refused_as_a_name_over_http(aiohttp_client, root, po
 
 ADD_BY_NAME = """
 import sys, time
-from image_pool.cli import main
+from image_pool.cli.commands import main
 open(sys.argv[2], "a").close()
 while open(sys.argv[3]).read() != "go":
     time.sleep(0.001)

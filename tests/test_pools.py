@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 
 from image_pool.errors import BadRequest, MaskSizeMismatch, NotAnImage, StaleReorder, UnknownSlot
-from image_pool.manifest import MAX_LABEL
-from image_pool.pools import Pools
+from image_pool.pools.manifest import MAX_LABEL
+from image_pool.pools.pools import Pools
 
 from . import imagegen
 from .conftest import tree_snapshot

@@ -5,7 +5,7 @@ import json
 
 import aiohttp
 
-from image_pool.uploads import MAX_FIELD_BYTES, MAX_FIELDS
+from image_pool.api.uploads import MAX_FIELD_BYTES, MAX_FIELDS
 
 from . import imagegen
 from .http_helpers import add, client, error_of, form, input_dir  # noqa: F401  (fixtures)

@@ -6,10 +6,10 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from image_pool.archive import export_pool
-from image_pool.pools import Pools
-from image_pool.request_guard import ENV_ALLOW_HOSTS, Guard
-from image_pool.routes import PoolApi
+from image_pool.api.guard import ENV_ALLOW_HOSTS, Guard
+from image_pool.api.routes import PoolApi
+from image_pool.pools.archive import export_pool
+from image_pool.pools.pools import Pools
 
 from . import imagegen
 from .http_helpers import error_of

@@ -6,9 +6,9 @@ import os
 import pytest
 from aiohttp import web
 
-from image_pool.pools import Pools
-from image_pool.request_guard import Guard
-from image_pool.routes import PoolApi
+from image_pool.api.guard import Guard
+from image_pool.api.routes import PoolApi
+from image_pool.pools.pools import Pools
 
 from . import imagegen
 from .conftest import tree_snapshot
@@ -91,7 +91,7 @@ async def test_nothing_outside_comfyuis_folders_is_read_and_nothing_changes(comf
 
 
 async def test_the_standalone_server_has_no_output_folder(aiohttp_client, root, pool_id):
-    from image_pool.server import make_app
+    from image_pool.api.server import make_app
     client = await aiohttp_client(make_app(root))
     response = await client.post("/grid_pool/add", json=drop(pool_id, "a.png"))
     assert await error_of(response, 400) == "no_input_folder"

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from image_pool.pools import Pools
+from image_pool.pools.pools import Pools
 
 from . import imagegen
 from .http_helpers import add, client, error_of, form, input_dir  # noqa: F401 (fixtures)

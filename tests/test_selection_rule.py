@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from image_pool.manifest import Manifest, Slot
+from image_pool.pools.manifest import Manifest, Slot
 
 TABLE = json.loads((Path(__file__).parent / "data" / "selection-cases.json").read_text())
 

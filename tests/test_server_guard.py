@@ -2,7 +2,7 @@
 
 import pytest
 
-from image_pool.server import make_app
+from image_pool.api.server import make_app
 
 from . import imagegen
 from .http_helpers import add, error_of

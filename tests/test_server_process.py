@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from image_pool.manifest import Manifest
-from image_pool.pools import Pools
+from image_pool.pools.manifest import Manifest
+from image_pool.pools.pools import Pools
 
 from . import imagegen
 from .server_process import running_server

@@ -12,12 +12,14 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from image_pool import atomic, pools as pools_module, thumbs
-from image_pool.cli import main
-from image_pool.maintenance import fsck
-from image_pool.pools import Pools
-from image_pool.server import make_app
-from image_pool.store import Ingest
+from image_pool.api import thumbnails as thumbs
+from image_pool.api.server import make_app
+from image_pool.cli.commands import main
+from image_pool.pools import pools as pools_module
+from image_pool.pools.maintenance import fsck
+from image_pool.pools.pools import Pools
+from image_pool.store import atomic
+from image_pool.store.objects import Ingest
 
 from . import imagegen
 from .conftest import tree_snapshot
@@ -161,7 +163,7 @@ def test_the_cli_says_the_disk_is_full(root, pool_id, write, monkeypatch, capsys
 
 async def test_an_import_that_fills_the_disk_answers_507_and_leaves_no_staging(aiohttp_client, small_disk, tmp_path):
     """The archive and its objects are staged inside the store, so the store's disk is the one that fills."""
-    from image_pool.archive import export_pool
+    from image_pool.pools.archive import export_pool
     source = Pools(tmp_path / "source")
     source_id = "5b0c0c1e-6666-4666-8666-666666666666"
     source.add(source_id, [noise_png(seed) for seed in range(8)])  # ~1.6 MB: the archive and its staging pass 3 MB

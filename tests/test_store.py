@@ -5,8 +5,8 @@ import blake3
 import pytest
 
 from image_pool.errors import BadRequest, NotAnImage, TooLarge
-from image_pool.formats import Limits
-from image_pool.store import ObjectStore
+from image_pool.pictures.formats import Limits
+from image_pool.store.objects import ObjectStore
 
 from . import imagegen
 

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from image_pool import thumbs
+from image_pool.api import thumbnails as thumbs
 
 from .http_helpers import add, client, input_dir  # noqa: F401  (fixtures)
 from .server_process import running_server

@@ -7,7 +7,7 @@ import sys
 import numpy as np
 
 from image_pool.errors import StaleReorder
-from image_pool.pools import Pools
+from image_pool.pools.pools import Pools
 
 from . import imagegen
 

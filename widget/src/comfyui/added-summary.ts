@@ -1,5 +1,5 @@
 /** What an Add to Image Pool node shows after a run: how many images went into which pool, and their thumbnails (a
- * read-only <image-pool-grid> of the new slots). The node's `ui` output (add_node.py) says it; ComfyUI sends it
+ * read-only <image-pool-grid> of the new slots). The node's `ui` output (node/add.py) says it; ComfyUI sends it
  * again on a cache hit, so the node shows its last add. */
 
 import { PoolClient } from "../api/client.js";
