@@ -95,7 +95,7 @@ def bench_file(table: Table, label: str, path: Path, pools: Pools, core: HostLoa
         table.target(f"{label}: execute cold, process CPU time", interleaved(
             run, host_decode, cold_pairs, setup=clear, measure=cpu), 1.03, "LoadImage")
     ordinary = run()[0].clone()  # the cache now holds the image; `ordinary` is a plain tensor of the same values
-    slot = node.choose(-1, pool_id, "").slot
+    slot = node.choose(node.pools_for(), -1, pool_id, "").slot
     hit = lambda: node.decoder.load(node.pools_for().objects, slot)  # noqa: E731  (the decoded cache alone)
     table.within(f"{label}: a decoded-cache hit, back to back", [wall(hit) for _ in range(51)], 1e-4)
     table.target(f"{label}: a decoded-cache hit, then a full read", interleaved(

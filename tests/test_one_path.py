@@ -417,3 +417,46 @@ async def test_labels_and_names_lose_invisible_characters(client, pool_id, hidde
     kept = await (await client.post("/grid_pool/label", json={"pool_id": pool_id, "slot": slot,
                                                               "label": "\U0001F469\u200d\U0001F4BB"})).json()
     assert kept["slots"][0]["label"] == "\U0001F469\u200d\U0001F4BB", "the zero-width joiner of an emoji stays"
+
+
+class _Counting:
+    """Stands in for a compiled pattern or a function and counts its calls."""
+
+    def __init__(self, real):
+        self.real, self.calls = real, 0
+
+    def fullmatch(self, *args):
+        self.calls += 1
+        return self.real.fullmatch(*args)
+
+    def __call__(self, *args, **kwargs):
+        self.calls += 1
+        return self.real(*args, **kwargs)
+
+
+async def test_a_label_request_checks_its_pool_id_once_and_cleans_its_label_once(client, pool_id, monkeypatch):  # noqa: F811
+    """One path, one check: the id is checked where the request is read and travels as a PoolId through the route,
+    Pools.change, the lock and the manifest read; the label is cleaned where every caller's label is, in Pools."""
+    from image_pool.pools import pools as pools_module
+    slot = (await add(client, pool_id, imagegen.png(seed=1)))["slots"][0]["id"]
+    checks = _Counting(ids.POOL_ID_RE)
+    cleans = _Counting(pools_module.clean_text)
+    monkeypatch.setattr(ids, "POOL_ID_RE", checks)
+    monkeypatch.setattr(pools_module, "clean_text", cleans)
+    body = await (await client.post("/grid_pool/label", json={"pool_id": pool_id.upper(), "slot": slot,
+                                                              "label": "a\tcat"})).json()
+    assert body["slots"][0]["label"] == "a cat"
+    assert (checks.calls, cleans.calls) == (1, 1)
+
+
+@pytest.mark.parametrize("bad", [{"label": "x" * (MAX_LABEL + 1)}, {"label": 7}, {"pool_id": "not-a-pool"}],
+                         ids=["label over the cap", "label not text", "malformed pool id"])
+async def test_a_label_refused_by_that_one_check_is_a_400_naming_it_and_changes_nothing(client, pool_id, bad):  # noqa: F811
+    slot = (await add(client, pool_id, imagegen.png(seed=1)))["slots"][0]["id"]
+    before = await (await client.get("/grid_pool/list", params={"pool_id": pool_id})).json()
+    response = await client.post("/grid_pool/label", json={"pool_id": pool_id, "slot": slot, "label": "ok", **bad})
+    assert await error_of(response, 400) == "bad_request"
+    message = (await response.json())["error"]["message"]
+    assert "label" in message or "pool_id" in message, message
+    after = await (await client.get("/grid_pool/list", params={"pool_id": pool_id})).json()
+    assert after == before

@@ -1,10 +1,10 @@
-"""The API's requests, parsed once at the HTTP edge into typed values: every rule is applied here, in one place each
-(store/ids.py for ids, pools/manifest.py for text), and what reaches the store is checked already."""
+"""The API's requests, parsed once at the HTTP edge into typed values: fields present and of their type, ids checked
+(store/ids.py; a checked pool id is a PoolId, which no layer below checks again). Text (labels, names) is cleaned
+where every caller's text is, in Pools (pools/manifest.py's rules), not here as well."""
 
 from dataclasses import dataclass
 
 from image_pool.errors import BadRequest
-from image_pool.pools.manifest import MAX_LABEL, clean_pool_name, clean_text
 from image_pool.store import ids
 
 
@@ -31,7 +31,7 @@ def truth(value: str, name: str) -> bool:
 
 @dataclass(frozen=True)
 class PoolRequest:
-    pool_id: str
+    pool_id: ids.PoolId
 
     @classmethod
     def parse(cls, body: dict) -> "PoolRequest":
@@ -40,7 +40,7 @@ class PoolRequest:
 
 @dataclass(frozen=True)
 class SlotRequest:
-    pool_id: str
+    pool_id: ids.PoolId
     slot: str
 
     @classmethod
@@ -50,19 +50,19 @@ class SlotRequest:
 
 @dataclass(frozen=True)
 class LabelRequest:
-    pool_id: str
+    pool_id: ids.PoolId
     slot: str
     label: str
 
     @classmethod
     def parse(cls, body: dict) -> "LabelRequest":
         where = SlotRequest.parse(body)
-        return cls(where.pool_id, where.slot, clean_text(field(body, "label"), MAX_LABEL, "label"))
+        return cls(where.pool_id, where.slot, field(body, "label"))
 
 
 @dataclass(frozen=True)
 class ReorderRequest:
-    pool_id: str
+    pool_id: ids.PoolId
     order: tuple[str, ...]
 
     @classmethod
@@ -75,12 +75,12 @@ class ReorderRequest:
 
 @dataclass(frozen=True)
 class RenameRequest:
-    pool_id: str
+    pool_id: ids.PoolId
     name: str
 
     @classmethod
     def parse(cls, body: dict) -> "RenameRequest":
-        return cls(ids.pool_id(field(body, "pool_id")), clean_pool_name(field(body, "name")))
+        return cls(ids.pool_id(field(body, "pool_id")), field(body, "name"))
 
 
 FOLDERS = ("input", "output", "temp")  # ComfyUI's folders a file may be named from, as /view's `type`
@@ -106,20 +106,19 @@ class InputFile:
 
 @dataclass(frozen=True)
 class AddInputFileRequest:
-    pool_id: str
+    pool_id: ids.PoolId
     file: InputFile
     label: str
 
     @classmethod
     def parse(cls, body: dict) -> "AddInputFileRequest":
-        return cls(ids.pool_id(field(body, "pool_id")), InputFile.parse(body),
-                   clean_text(body.get("label", ""), MAX_LABEL, "label"))
+        return cls(ids.pool_id(field(body, "pool_id")), InputFile.parse(body), body.get("label", ""))
 
 
 @dataclass(frozen=True)
 class MaskRequest:
     """set_mask as JSON: clear the slot's mask, or take it from a file of the input folder (the MaskEditor's)."""
-    pool_id: str
+    pool_id: ids.PoolId
     slot: str
     file: InputFile | None  # None: clear
     channel: str | None

@@ -39,7 +39,6 @@ from image_pool.pictures.decoding import DECODES
 from image_pool.pictures.formats import CONTENT_TYPES
 from image_pool.pools.archive import (archive_file_name, export_chunks, prepare_export, publish_import, refuse_existing,
                                       verify_archive)
-from image_pool.pools.manifest import MAX_LABEL, clean_text
 from image_pool.pools.pools import Pools, unknown_pool
 from image_pool.store import ids
 from image_pool.store.lock import FileLock, gc_running, pool_busy
@@ -187,7 +186,7 @@ class PoolApi:
             pool_id = ids.pool_id(upload.fields.get("pool_id"))
             if not upload.files:
                 raise BadRequest("no image file in the request (send it as the 'file' field)")
-            label = clean_text(upload.fields.get("label", ""), MAX_LABEL, "label")
+            label = upload.fields.get("label", "")  # cleaned by add_objects, as every caller's
             names = [name for name, _ in upload.files]
         except BaseException:
             upload.abort()

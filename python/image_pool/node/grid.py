@@ -10,6 +10,7 @@ from image_pool.node.imaging import SlotDecoder
 from image_pool.node.root import pools_for
 from image_pool.node.saved_pool import missing_pool_message
 from image_pool.pools.manifest import Slot
+from image_pool.pools.pools import Pools
 from image_pool.store import ids
 
 decoder = SlotDecoder(DecodedCache())
@@ -48,39 +49,40 @@ def pool_id_problem(node_name: str, pool_id: str) -> str | bool:
 HIDDEN = {"extra_pnginfo": "EXTRA_PNGINFO"}  # the saved workflow, to name a pool this store lacks (node/saved_pool.py)
 
 
-def refuse_missing_pool(node_name: str, pool_id: str, extra_pnginfo) -> None:
+def refuse_missing_pool(pools: Pools, node_name: str, pool_id: str, extra_pnginfo) -> None:
     """Stop the run when the workflow says its pool held images and this store has no such pool."""
     pool_id = str(pool_id or "").lower()
-    if extra_pnginfo and ids.is_pool_id(pool_id) and not pools_for().exists(pool_id):
+    if extra_pnginfo and ids.is_pool_id(pool_id) and not pools.exists(pool_id):
         message = missing_pool_message(node_name, pool_id, extra_pnginfo)
         if message:
             raise RuntimeError(message)
 
 
-def load_slot(node_name: str, pool_id: str, slot: Slot, position: int) -> tuple[torch.Tensor, torch.Tensor]:
+def load_slot(pools: Pools, node_name: str, pool_id: str, slot: Slot,
+              position: int) -> tuple[torch.Tensor, torch.Tensor]:
     """IMAGE and MASK of a slot; a missing or damaged object stops the run with a message naming where it is."""
     try:
-        return decoder.load(pools_for().objects, slot)
+        return decoder.load(pools.objects, slot)
     except DamagedObject as e:
         raise RuntimeError(f"{node_name}: pool {pool_id}, slot {slot.id} (position {position}): {e.message}. Run "
                            f"'python -m image_pool fsck' to check the store.") from None
 
 
-def choose(index: int, pool_id: str, slot_id: str | None = "") -> Choice:
+def choose(pools: Pools, index: int, pool_id: str, slot_id: str | None = "") -> Choice:
     """The node's choice, read from the manifest alone: no image is opened or hashed. For a pool unchanged since it
     was last read it costs one stat and a look-up, whatever the pool's size (pools/parsed_manifests.py). A malformed pool
     id chooses nothing (VALIDATE_INPUTS refuses it before a run)."""
     pool_id = str(pool_id or "").lower()
     if not ids.is_pool_id(pool_id):
         return _NONE
-    manifest = pools_for().load(pool_id)
+    manifest = pools.load(pool_id)
     chosen = manifest.select(index, slot_id)
     return Choice(chosen.slot, chosen.index, manifest.count, manifest.pool_id) if chosen else _NONE
 
 
 def fingerprint(index: int, pool_id: str, slot_id: str | None = "") -> str:
     """Everything the outputs depend on (see choose)."""
-    return choose(index, pool_id, slot_id).fingerprint
+    return choose(pools_for(), index, pool_id, slot_id).fingerprint
 
 
 class ImagePoolGridNode:
@@ -119,10 +121,11 @@ class ImagePoolGridNode:
         return fingerprint(index, pool_id, slot_id)
 
     def load(self, index, pool_id, slot_id="", extra_pnginfo=None):
-        choice = choose(index, pool_id, slot_id)
+        pools = pools_for()
+        choice = choose(pools, index, pool_id, slot_id)
         if choice.slot is None:
-            refuse_missing_pool("Image Pool (Grid)", pool_id, extra_pnginfo)
+            refuse_missing_pool(pools, "Image Pool (Grid)", pool_id, extra_pnginfo)
             return torch.zeros((1, 1, 1, 3)), torch.zeros((1, 1, 1)), 0, 0, ""
-        image, mask = load_slot("Image Pool (Grid)", choice.pool_id, choice.slot, choice.index)
+        image, mask = load_slot(pools, "Image Pool (Grid)", choice.pool_id, choice.slot, choice.index)
         return image, mask, choice.index, choice.count, choice.slot.label
 

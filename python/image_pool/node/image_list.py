@@ -16,6 +16,7 @@ from image_pool.node.grid import (EMPTY_FINGERPRINT, HIDDEN, POOL_ID_INPUT, load
                                   refuse_missing_pool)
 from image_pool.node.root import pools_for
 from image_pool.pools.manifest import Manifest, Slot
+from image_pool.pools.pools import Pools
 from image_pool.store import ids
 
 NAME = "Image Pool (List)"
@@ -36,16 +37,16 @@ def chosen_slots(manifest: Manifest, chosen: tuple[str, ...], start: int, limit:
     return [(i, manifest.slots[i]) for i in list(picked)[start:end]]
 
 
-def _manifest(pool_id: str) -> Manifest | None:
+def _manifest(pools: Pools, pool_id: str) -> Manifest | None:
     """The pool's manifest (shared, one stat when unchanged); None for a malformed id (VALIDATE_INPUTS refuses it)."""
     pool_id = str(pool_id or "").lower()
-    return pools_for().load(pool_id) if ids.is_pool_id(pool_id) else None
+    return pools.load(pool_id) if ids.is_pool_id(pool_id) else None
 
 
 def list_fingerprint(pool_id: str, chosen: str = "", start: int = 0, limit: int = 0) -> str:
     """Everything the outputs depend on: each item's position, image, mask and label, in order. Worked out once per
     generation of the pool for each choice (Manifest._memo), so an unchanged pool costs one stat."""
-    manifest = _manifest(pool_id)
+    manifest = _manifest(pools_for(), pool_id)
     if manifest is None or not manifest.count:
         return EMPTY_FINGERPRINT
 
@@ -92,11 +93,12 @@ class ImagePoolListNode:
         return list_fingerprint(pool_id, chosen, start, limit)
 
     def load(self, start, limit, pool_id, chosen="", extra_pnginfo=None):
-        manifest = _manifest(pool_id)
+        pools = pools_for()
+        manifest = _manifest(pools, pool_id)
         items = chosen_slots(manifest, chosen_ids(chosen), start, limit) if manifest is not None else []
         if not items:
-            refuse_missing_pool(NAME, pool_id, extra_pnginfo)
+            refuse_missing_pool(pools, NAME, pool_id, extra_pnginfo)
             return [torch.zeros((1, 1, 1, 3))], [torch.zeros((1, 1, 1))], [""], [0], 0
-        loaded = [load_slot(NAME, manifest.pool_id, slot, position) for position, slot in items]
+        loaded = [load_slot(pools, NAME, manifest.pool_id, slot, position) for position, slot in items]
         images, masks = [image for image, _ in loaded], [mask for _, mask in loaded]
         return images, masks, [slot.label for _, slot in items], [position for position, _ in items], len(items)

@@ -281,6 +281,31 @@ class Pools:
         with pool_lock(self.root, pool_id).held(self.lock_timeout, pool_busy(pool_id)):
             yield
 
+    @contextmanager
+    def _locked(self, pool_id: str, lock: FileLock | None, *, create: bool = False, new: bool = False) -> Iterator[Path]:
+        """Step 1 of every change, delete and detach's read included: the pool's lock, and the pool's folder checked
+        before it (so that no lock file is made for a pool that is not there) and again under it (a pool deleted
+        while this waited stays deleted). Yields the folder, which exists unless `create` or `new`."""
+        folder = self.pools_dir / pool_id
+        if not (create or new or folder.is_dir()):
+            raise unknown_pool(pool_id)
+        with self._holding(pool_id, lock):
+            if folder.is_dir() and new:
+                raise PoolExists(f"pool {pool_id} already exists here; import it with a new id to keep both")
+            if not (folder.is_dir() or create or new):
+                raise unknown_pool(pool_id)
+            yield folder
+
+    def _current(self, pool_id: str, folder: Path, what: str = "Nothing was changed") -> Manifest:
+        """Step 2: the manifest read under the lock; a damaged pool is refused."""
+        current, damage = self.load_checked(pool_id)
+        if not damage and os.path.isdir(folder / "manifest.json"):
+            damage = "a folder stands where its manifest.json belongs, so no generation can be written"
+        if damage:
+            raise PoolDamaged(f"pool {pool_id} is damaged: {damage}. {what}; run "
+                              f"'python -m image_pool fsck' and restore or move the pool's folder away.")
+        return current
+
     def change(self, pool_id: str, edit: Callable[[Manifest], T], *, create: bool = False, new: bool = False,
                lock: FileLock | None = None) -> tuple[Manifest, T]:
         """Under the pool's lock: read the current manifest, let `edit` change a copy of it (it raises to refuse),
@@ -289,23 +314,8 @@ class Pools:
         A pool that does not exist, or was deleted while this waited, is refused unless `create`; with `new`, a pool
         that exists is refused (import). A damaged pool is refused. If anything raises, nothing is written."""
         pool_id = ids.pool_id(pool_id)
-        folder = self.pools_dir / pool_id
-        if not (create or new or folder.is_dir()):  # early, so that no lock file is made for it; again under the lock
-            raise unknown_pool(pool_id)
-        with self._holding(pool_id, lock):
-            if folder.is_dir():
-                if new:
-                    raise PoolExists(f"pool {pool_id} already exists here; import it with a new id to keep both")
-                current, damage = self.load_checked(pool_id)
-                if not damage and os.path.isdir(folder / "manifest.json"):
-                    damage = "a folder stands where its manifest.json belongs, so no generation can be written"
-                if damage:
-                    raise PoolDamaged(f"pool {pool_id} is damaged: {damage}. Nothing was changed; run "
-                                      f"'python -m image_pool fsck' and restore or move the pool's folder away.")
-            elif create or new:
-                current = Manifest(pool_id)
-            else:
-                raise unknown_pool(pool_id)
+        with self._locked(pool_id, lock, create=create, new=new) as folder:
+            current = self._current(pool_id, folder) if folder.is_dir() else Manifest(pool_id)
             changed = current.copy()
             result = edit(changed)
             if changed.count > self.max_slots:
@@ -514,12 +524,7 @@ class Pools:
         rename, then removed. Objects only it referenced are reclaimed by a later gc, after the grace period. With
         `only_if_empty`, a pool that holds slots is kept."""
         pool_id = ids.pool_id(pool_id)
-        folder = self.pools_dir / pool_id
-        if not folder.is_dir():
-            raise unknown_pool(pool_id)
-        with self._holding(pool_id, lock):
-            if not folder.is_dir():
-                raise unknown_pool(pool_id)
+        with self._locked(pool_id, lock) as folder:
             if only_if_empty and self.load(pool_id).count:
                 return
             trash = self.root / TRASH
@@ -538,15 +543,9 @@ class Pools:
         held shared (an AddBatch: the caller's, or one taken here) from the source's read (under its lock) to the
         copy's publication, so gc cannot take the objects in between, even if the source is deleted meanwhile."""
         pool_id = ids.pool_id(pool_id)
-        if not self.exists(pool_id):
-            raise unknown_pool(pool_id)
         with self.adding(batch):
-            with self._holding(pool_id, lock):
-                if not self.exists(pool_id):
-                    raise unknown_pool(pool_id)
-                source, damage = self.load_checked(pool_id)
-                if damage:
-                    raise PoolDamaged(f"pool {pool_id} is damaged: {damage}; nothing was copied")
+            with self._locked(pool_id, lock) as folder:
+                source = self._current(pool_id, folder, "Nothing was copied")
 
             def copy_of_source(manifest: Manifest) -> None:
                 manifest.slots, manifest.active = source.slots, source.active

@@ -16,10 +16,18 @@ POOL_ID_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-
 SLOT_ID_RE = re.compile(r"s-[0-9a-f]{8}")
 
 
-def pool_id(value) -> str:
+class PoolId(str):
+    """A pool id that `pool_id` accepted. What receives one passes it on and is not checked again: a request's pool
+    id is checked once, where the request is read, however many layers it then goes through."""
+    __slots__ = ()
+
+
+def pool_id(value) -> PoolId:
     """A pool id is a UUID in its canonical form; upper case is accepted and folded."""
-    if isinstance(value, str) and POOL_ID_RE.fullmatch(value.lower()):
-        return value.lower()
+    if type(value) is PoolId:
+        return value
+    if isinstance(value, str) and POOL_ID_RE.fullmatch(folded := value.lower()):
+        return PoolId(folded)
     raise BadRequest(f"pool_id must be a UUID like 123e4567-e89b-12d3-a456-426614174000, got {value!r:.80}")
 
 
