@@ -501,6 +501,41 @@ def open_pools_tab(page):
     return listing
 
 
+ROW_LOOK = """(row) => {
+    const actions = [...row.querySelectorAll('.actions button, .actions a')];
+    const look = (el) => { const s = getComputedStyle(el);
+      return [s.textDecorationLine, s.borderTopStyle, s.fontSize, s.color, s.backgroundColor].join(' '); };
+    const boxes = actions.map((el) => el.getBoundingClientRect());
+    return { lines: 1 + new Set(boxes.filter((b) => b.top >= boxes[0].bottom - 1).map((b) => Math.round(b.top))).size,
+             names: actions.map((el) => el.getAttribute('aria-label')), looks: new Set(actions.map(look)).size,
+             rowBorder: getComputedStyle(row).borderTopStyle };
+}"""
+
+
+def test_the_pools_tab_looks_like_comfyuis_own_tabs(page, comfy):
+    """Issue 25, row 5: a header with the title and icon buttons, a search field, flat rows; a row's actions are
+    buttons alike (Export no underlined link among bordered buttons) on one line at the panel's width."""
+    pools = Pools(comfy.input_dir / ".grid_pool")
+    pool_id = ids.new_pool_id()
+    pools.add(pool_id, [imagegen.png(seed=75)])
+    pools.set_name(pool_id, "A pool with a rather long name for the panel")
+    listing = open_pools_tab(page)
+    row = listing.locator(f'[data-pool-id="{pool_id}"]')
+    expect(row).to_be_visible(timeout=DEADLINE_MS)
+    expect(listing.get_by_role("heading", name="Image pools")).to_be_visible()
+    expect(listing.get_by_role("button", name="Import…")).to_be_visible()
+    expect(listing.get_by_role("searchbox", name="Search pools")).to_be_visible()
+    row.hover()
+    look = row.evaluate(ROW_LOOK)
+    assert look["names"] == ["Rename", "Detach", "Export", "Delete…"]
+    assert look["lines"] == 1, f"the actions wrap onto {look['lines']} lines"
+    assert look["looks"] == 1, "every action looks like the others"
+    assert look["rowBorder"] == "none", "rows are flat, as ComfyUI's"
+    panel, row_box = page.evaluate("() => document.querySelector('image-pool-list').getBoundingClientRect().width"), \
+        row.bounding_box()
+    assert row_box["width"] <= panel
+
+
 @pytest.mark.usefixtures("needs_grid")
 def test_the_pools_tab_lists_renames_deletes_and_hands_a_pool_to_a_node(page, comfy):
     pool_id, pools = add_pool_node(page, comfy, [imagegen.png(seed=70)])
@@ -520,9 +555,18 @@ def test_the_pools_tab_lists_renames_deletes_and_hands_a_pool_to_a_node(page, co
     name.press("Enter")
     expect(row).to_contain_text("Faces")
     assert pools.load(other).name == "Faces"
-    row.get_by_role("button", name="Show").click()
+    row.get_by_role("button", name="Show the images").click()
     expect(row.locator("image-pool-grid .tile")).to_have_count(3, timeout=DEADLINE_MS)  # the pool's own grid
-    row.get_by_role("button", name="Hide").click()
+    row.get_by_role("button", name="Hide the images").click()
+
+    search = listing.get_by_role("searchbox", name="Search pools")
+    every = listing.locator(".pool").count()
+    search.fill("FAC")
+    expect(listing.locator(f'[data-pool-id="{doomed}"]')).to_have_count(0)
+    expect(row).to_be_visible()
+    assert all("fac" in title.lower() for title in listing.locator(".pool .title").all_inner_texts())
+    search.fill("")
+    expect(listing.locator(".pool")).to_have_count(every)
 
     listing.locator(f'[data-pool-id="{doomed}"]').get_by_role("button", name="Delete…").click()
     listing.locator(f'[data-pool-id="{doomed}"]').get_by_role("button", name="Delete", exact=True).click()

@@ -6,7 +6,7 @@
  * `pool-choose` ({pool_id}); the host decides what that means.
  */
 
-import { LitElement, css, html, nothing, type TemplateResult } from "lit";
+import { LitElement, css, html, nothing, svg, type TemplateResult } from "lit";
 
 import { states } from "../define.js";
 import { isAcceptedImage } from "../api/accepted.js";
@@ -19,9 +19,24 @@ import type { ResultRef } from "../api/dropped-results.js";
 import { uploadBatches } from "../api/upload-batches.js";
 import type { PoolSummary } from "../api/types.js";
 import { errorNote, errorNoteStyles } from "../shared/error-note.js";
+import { poolsMatching } from "./matching.js";
 import { randomUuid } from "../shared/uuid.js";
 
 export interface PoolChooseDetail { pool_id: string }
+
+const icon = (paths: TemplateResult) => html`<svg viewBox="0 0 16 16" aria-hidden="true">${paths}</svg>`;
+const ICONS = {  // drawn for this element, on a 16-unit grid
+  chevron: icon(svg`<path d="M6 3.5 10.5 8 6 12.5"/>`),
+  import: icon(svg`<path d="M8 2v8M4.5 6.5 8 10l3.5-3.5M2.5 10.5v3h11v-3"/>`),
+  refresh: icon(svg`<path d="M13.5 8a5.5 5.5 0 1 1-1.6-3.9M13.5 2.5v3.6H9.9"/>`),
+  search: icon(svg`<circle cx="7" cy="7" r="4.5"/><path d="m10.5 10.5 3 3"/>`),
+  rename: icon(svg`<path d="M10.5 2.5l3 3-8 8h-3v-3zM9 4l3 3"/>`),
+  detach: icon(svg`<rect x="5.5" y="5.5" width="8" height="8" rx="1.5"/><path d="M10.5 5.5v-2a1 1 0 0 0-1-1h-6a1 1 0 0 0-1 1v6a1 1 0 0 0 1 1h2"/>`),
+  export: icon(svg`<path d="M8 10V2M4.5 5.5 8 2l3.5 3.5M2.5 10.5v3h11v-3"/>`),
+  delete: icon(svg`<path d="M2.5 4.5h11M6 4.5V2.5h4v2M4 4.5l.7 9h6.6l.7-9"/>`),
+  pictures: icon(svg`<rect x="1.5" y="3.5" width="13" height="10" rx="1.5"/><circle cx="5.5" cy="7" r="1.2"/>
+    <path d="m2 12.5 4-3.5 3 2.5 2-1.5 3.5 2.5"/>`),
+};
 
 /**
  * The store's pools as a compact list (ComfyUI's Pools tab).
@@ -30,36 +45,69 @@ export interface PoolChooseDetail { pool_id: string }
  * @fires pool-choose - {pool_id}: a pool was chosen; the host decides what that means
  * @csspart pool - a pool's row
  * @csspart grid - a pool's <image-pool>, shown on demand
- * @csspart bar - the Import and Refresh buttons
+ * @csspart bar - the header: the title, the Import and Refresh buttons
+ * @csspart search - the search field (by name, or the start of a pool id)
  */
 export class ImagePoolListElement extends LitElement {
+  // As ComfyUI's own sidebar tabs (Queue, Assets, Node Library): a header with the title and icon buttons, a search
+  // field, flat rows that light up under the pointer, text-only actions; colours from the frontend's variables (1.49+
+  // first, then those 1.27 has), so the tab follows the palette.
   static override styles = [errorNoteStyles, css`
-    :host { display: flex; flex-direction: column; gap: 6px; padding: 8px; min-height: 0; overflow-y: auto;
-      font: 13px/1.4 system-ui, sans-serif; color: var(--image-pool-text, var(--fg-color, CanvasText));
-      --_line: var(--image-pool-border, var(--border-color, color-mix(in srgb, currentColor 20%, transparent)));
-      --_soft: var(--image-pool-surface, var(--comfy-input-bg, color-mix(in srgb, currentColor 6%, transparent))); }
-    .bar { display: flex; gap: 6px; }
-    button, a.button { font: inherit; color: inherit; background: var(--_soft); border: 1px solid var(--_line);
-      border-radius: 6px; padding: 2px 8px; cursor: pointer; text-decoration: none; }
-    .pool { display: grid; grid-template-columns: 40px minmax(0, 1fr); gap: 8px; padding: 6px; border: 1px solid var(--_line);
-      border-radius: 8px; }
-    .pool img, .pool .blank { width: 40px; height: 40px; object-fit: cover; border-radius: 4px; background: var(--_soft); }
+    :host { display: flex; flex-direction: column; min-height: 0; overflow-y: auto; font-size: 14px; line-height: 1.4;
+      color: var(--image-pool-text, var(--fg-color, CanvasText));
+      --_muted: var(--muted-foreground, var(--descrip-text, color-mix(in srgb, currentColor 60%, transparent)));
+      --_line: var(--image-pool-border, var(--border, var(--border-color, color-mix(in srgb, currentColor 20%, transparent))));
+      --_hover: var(--interface-panel-hover-surface, var(--content-hover-bg, color-mix(in srgb, currentColor 8%, transparent)));
+      --_field: var(--image-pool-surface, var(--secondary-background, var(--comfy-input-bg, color-mix(in srgb, currentColor 6%, transparent)))); }
+    header { display: flex; align-items: center; gap: 8px; min-height: 48px; padding: 0 8px 0 16px;
+      border-bottom: 1px solid var(--_line); }
+    h2 { flex: 1; margin: 0; font-size: 15px; font-weight: 700; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+    button, a.button { font: inherit; color: inherit; background: none; border: none; border-radius: 8px; cursor: pointer;
+      text-decoration: none; }
+    button:hover, a.button:hover, button:focus-visible, a.button:focus-visible { background: var(--_hover); }
+    :focus-visible { outline: 1px solid currentColor; outline-offset: -1px; }
+    .icon { display: inline-grid; place-items: center; width: 32px; height: 32px; color: var(--_muted); }
+    .icon:hover { color: inherit; }
+    svg { width: 16px; height: 16px; fill: none; stroke: currentColor; stroke-width: 1.6; stroke-linecap: round;
+      stroke-linejoin: round; }
+    .search { margin: 8px 16px 4px; display: flex; align-items: center; gap: 8px; height: 32px; padding: 0 10px;
+      border-radius: 8px; background: var(--_field); color: var(--_muted); }
+    .search input { flex: 1; min-width: 0; font: inherit; font-size: 12px; color: var(--image-pool-text, var(--fg-color, CanvasText));
+      background: none; border: none; outline: none; }
+    .rows { display: flex; flex-direction: column; gap: 2px; padding: 4px 8px 8px; }
+    .pool { display: grid; grid-template-columns: 20px 40px minmax(0, 1fr); align-items: center; column-gap: 8px;
+      padding: 6px 8px 6px 2px; border-radius: 4px; }
+    .pool:hover, .pool:focus-within, .pool.held { background: var(--_hover); }
+    .toggle { width: 20px; height: 20px; padding: 0; display: grid; place-items: center; color: var(--_muted); }
+    .toggle svg { transition: transform 120ms; }
+    .toggle[aria-expanded="true"] svg { transform: rotate(90deg); }
+    .pool img, .pool .blank { width: 40px; height: 40px; object-fit: cover; border-radius: 4px; background: var(--_field); }
     .choose { all: unset; cursor: pointer; display: block; min-width: 0; }
-    .choose:focus-visible { outline: 2px dashed currentColor; }
     .title { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; font-weight: 600; }
-    .untitled { opacity: 0.6; font-style: italic; }
-    .meta { font-size: 11px; opacity: 0.7; }
-    .actions { grid-column: 1 / -1; display: flex; flex-wrap: wrap; gap: 3px; font-size: 11px; }
-    .actions button, .actions a.button { padding: 1px 5px; white-space: nowrap; }
-    input.name { font: inherit; width: 100%; box-sizing: border-box; color: inherit; background: var(--_soft);
-      border: 1px solid var(--_line); border-radius: 4px; }
-    .empty, .status { opacity: 0.8; margin: 0; }
-    image-pool.grid { grid-column: 1 / -1; height: 260px; }
+    .untitled { color: var(--_muted); font-style: italic; }
+    .meta { font-size: 12px; color: var(--_muted); }
+    .actions { grid-column: 2 / -1; display: flex; flex-wrap: wrap; align-items: center; gap: 0 2px; margin: 2px 0 0 -4px;
+      font-size: 12px; }
+    @media (hover: hover) {  /* as ComfyUI's rows: a row's actions show under the pointer, with focus, or while open */
+      .pool:not(:hover):not(:focus-within):not(.held) .actions { opacity: 0; }
+    }
+    .actions button, .actions a.button { padding: 2px 6px; color: var(--_muted); white-space: nowrap; }
+    .actions button.icon, .actions a.button.icon { width: 28px; height: 28px; padding: 0; }
+    .actions button:hover, .actions a.button:hover { color: inherit; }
+    .actions span { padding: 2px 6px; }
+    input.name { font: inherit; width: 100%; box-sizing: border-box; color: inherit; background: var(--_field);
+      border: 1px solid var(--_line); border-radius: 4px; padding: 2px 6px; }
+    .status { margin: 4px 16px; font-size: 12px; color: var(--_muted); }
+    .empty { display: flex; flex-direction: column; align-items: center; gap: 6px; padding: 40px 24px; text-align: center; }
+    .empty svg { width: 44px; height: 44px; stroke-width: 1.3; }
+    .empty strong { font-size: 16px; }
+    .empty p { margin: 0; color: var(--_muted); }
+    image-pool.grid { grid-column: 1 / -1; height: 260px; margin-top: 6px; }
   `];
 
   static override properties = {
     apiBase: { type: String, attribute: "api-base" },
-    ...states("_pools", "_renaming", "_confirming", "_error", "_status", "_shown"),
+    ...states("_pools", "_renaming", "_confirming", "_error", "_status", "_shown", "_query"),
   };
 
   apiBase = "";
@@ -69,6 +117,7 @@ export class ImagePoolListElement extends LitElement {
   private _error = "";
   private _status = "";
   private _shown = "";  // the pool whose grid is open in the list
+  private _query = "";
   private _client?: PoolClient;
 
   private get api(): PoolClient {
@@ -200,8 +249,12 @@ export class ImagePoolListElement extends LitElement {
 
   private _renderPool(p: PoolSummary): TemplateResult {
     const title = p.name || "Untitled pool";
+    const open = this._shown === p.pool_id;
     return html`
-      <div class="pool" part="pool" data-pool-id=${p.pool_id}>
+      <div class="pool ${open || this._confirming === p.pool_id ? "held" : ""}" part="pool" data-pool-id=${p.pool_id}>
+        <button class="toggle" aria-expanded=${open ? "true" : "false"} aria-label="${open ? "Hide" : "Show"} the images of “${title}”"
+                title=${open ? "Hide its images" : "Show its images"}
+                @click=${() => { this._shown = open ? "" : p.pool_id; }}>${ICONS.chevron}</button>
         ${p.cover ? html`<img src=${this.api.thumbUrl(p.cover, 128)} alt="">` : html`<span class="blank"></span>`}
         ${this._renaming === p.pool_id ? html`
           <input class="name" aria-label="Pool name" .value=${p.name} maxlength="200"
@@ -222,30 +275,47 @@ export class ImagePoolListElement extends LitElement {
               if (await this._try(() => this.api.deletePool(p.pool_id))) await this.refresh();
             }}>Delete</button>
             <button @click=${() => { this._confirming = ""; }}>Keep</button>` : html`
-            <button aria-expanded=${this._shown === p.pool_id ? "true" : "false"}
-                    @click=${() => { this._shown = this._shown === p.pool_id ? "" : p.pool_id; }}>
-              ${this._shown === p.pool_id ? "Hide" : "Show"}</button>
-            <button @click=${() => { this._renaming = p.pool_id; }}>Rename</button>
-            <button @click=${async () => { if (await this._try(() => this.api.detach(p.pool_id))) await this.refresh(); }}>
-              Detach</button>
-            <a class="button" role="button" href=${this.api.exportUrl(p.pool_id)} download>Export</a>
-            <button @click=${() => { this._confirming = p.pool_id; }}>Delete…</button>`}
+            <button class="icon" aria-label="Rename" title="Rename" @click=${() => { this._renaming = p.pool_id; }}>
+              ${ICONS.rename}</button>
+            <button class="icon" aria-label="Detach" title="Detach: a copy with a new id (the images are shared)"
+                    @click=${async () => { if (await this._try(() => this.api.detach(p.pool_id))) await this.refresh(); }}>
+              ${ICONS.detach}</button>
+            <a class="button icon" role="button" aria-label="Export" title="Export as an archive (.tar)"
+               href=${this.api.exportUrl(p.pool_id)} download>${ICONS.export}</a>
+            <button class="icon" aria-label="Delete…" title="Delete…" @click=${() => { this._confirming = p.pool_id; }}>
+              ${ICONS.delete}</button>`}
         </div>
-        ${this._shown === p.pool_id ? html`<image-pool class="grid" part="grid" api-base=${this.apiBase} pool-id=${p.pool_id}
+        ${open ? html`<image-pool class="grid" part="grid" api-base=${this.apiBase} pool-id=${p.pool_id}
           tile-size="72" show-masks @pool-change=${() => void this.refresh()}></image-pool>` : nothing}
       </div>`;
   }
 
-  protected override render(): TemplateResult {
+  private _renderEmpty(): TemplateResult {
+    if (this._pools.length) return html`<p class="status">No pool matches “${this._query}”.</p>`;
     return html`
-      <div class="bar" part="bar">
-        <button @click=${() => this._import()}>Import…</button>
-        <button @click=${() => void this.refresh()}>Refresh</button>
-      </div>
+      <div class="empty">
+        ${ICONS.pictures}
+        <strong>No pools yet</strong>
+        <p>Add images to an Image Pool (Grid) node, or drop a folder of images here.</p>
+      </div>`;
+  }
+
+  protected override render(): TemplateResult {
+    const shown = poolsMatching(this._pools, this._query);
+    return html`
+      <header part="bar">
+        <h2>Image pools</h2>
+        <button class="icon" aria-label="Import…" title="Import a pool archive (.tar)" @click=${() => this._import()}>
+          ${ICONS.import}</button>
+        <button class="icon" aria-label="Refresh" title="Refresh" @click=${() => void this.refresh()}>${ICONS.refresh}</button>
+      </header>
+      <label class="search" part="search">${ICONS.search}
+        <input type="search" placeholder="Search pools…" aria-label="Search pools" .value=${this._query}
+               @input=${(e: InputEvent) => { this._query = (e.target as HTMLInputElement).value; }}>
+      </label>
       ${this._error ? errorNote(this._error, () => { this._error = ""; }) : nothing}
       ${this._status ? html`<p class="status" role="status">${this._status}</p>` : nothing}
-      ${this._pools.length ? this._pools.map((p) => this._renderPool(p))
-        : html`<p class="empty">No pool yet: add images to an Image Pool (Grid) node.</p>`}`;
+      <div class="rows">${shown.length ? shown.map((p) => this._renderPool(p)) : this._renderEmpty()}</div>`;
   }
 
   protected override updated(): void {
