@@ -101,15 +101,16 @@ def frontend_root() -> str | None:
 
 @contextmanager
 def running_comfyui(tmp: Path, listen: str = "127.0.0.1", env: dict | None = None, args: tuple[str, ...] = (),
-                    before_start=None):
+                    before_start=None, node: Path = PROJECT):
     """ComfyUI on `listen` (always reached here through 127.0.0.1), with `env` added to its environment and `args`
-    to its command line; `before_start(input_dir)` prepares its input folder first."""
+    to its command line; `before_start(input_dir)` prepares its input folder first. `node` is the custom node's
+    folder: this checkout, or another (docs/take_issue_25_screenshots.py shoots an earlier commit)."""
     checkout = comfyui_checkout()
     python = os.environ.get("IMAGE_POOL_COMFYUI_PYTHON", sys.executable)
     input_dir, output_dir, user_dir, nodes_dir = (tmp / n for n in ("input", "output", "user", "custom_nodes"))
     for folder in (input_dir, output_dir, user_dir / "default", nodes_dir):
         folder.mkdir(parents=True)
-    (nodes_dir / "image_pool").symlink_to(PROJECT, target_is_directory=True)
+    (nodes_dir / "image_pool").symlink_to(node, target_is_directory=True)
     # No workflow restored from an earlier page: each test's page starts on a graph of its own.
     (user_dir / "default" / "comfy.settings.json").write_text(json.dumps({
         "Comfy.TutorialCompleted": True, "Comfy.Minimap.Visible": False, "Comfy.Workflow.Persist": False}))
