@@ -536,6 +536,30 @@ def test_the_pools_tab_looks_like_comfyuis_own_tabs(page, comfy):
     assert row_box["width"] <= panel
 
 
+def test_in_the_pools_tabs_small_grid_the_mask_dot_covers_no_button(page, comfy):
+    """Issue 25, row 3: on a hovered, selected tile of the tab's grid the has-mask dot, the brush and the remove button
+    are apart, in this frontend's panel."""
+    pools = Pools(comfy.input_dir / ".grid_pool")
+    pool_id = ids.new_pool_id()
+    _, (first, _) = pools.add(pool_id, [imagegen.png(60, 80, seed=s) for s in (76, 77)])
+    pools.set_mask(pool_id, first, np.ones((60, 80), bool))
+    listing = open_pools_tab(page)
+    row = listing.locator(f'[data-pool-id="{pool_id}"]')
+    row.get_by_role("button", name="Show the images").click()
+    masked = row.locator("image-pool-grid .tile").first
+    expect(masked.locator(".mask-dot")).to_be_visible(timeout=DEADLINE_MS)
+    masked.click()
+    masked.hover()
+    expect(masked.locator(".tile-button.mask")).to_be_visible()
+    dot, brush, remove = (masked.locator(part).bounding_box() for part in (".mask-dot", ".tile-button.mask",
+                                                                          ".tile-button.remove"))
+
+    def apart(one, other):
+        return (one["x"] + one["width"] <= other["x"] or other["x"] + other["width"] <= one["x"]
+                or one["y"] + one["height"] <= other["y"] or other["y"] + other["height"] <= one["y"])
+    assert apart(dot, brush) and apart(dot, remove), (dot, brush, remove)
+
+
 @pytest.mark.usefixtures("needs_grid")
 def test_the_pools_tab_lists_renames_deletes_and_hands_a_pool_to_a_node(page, comfy):
     pool_id, pools = add_pool_node(page, comfy, [imagegen.png(seed=70)])
