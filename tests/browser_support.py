@@ -106,3 +106,9 @@ def folder_drop_specs(images: int, others: list[tuple[str, str]]):
               "image/png"] for i in range(images)]
     specs += [[path, base64.b64encode(b"not a picture").decode(), kind] for path, kind in others]
     return specs, [path.rsplit("/", 1)[1] for path, _, kind in sorted(specs) if kind == "image/png"]
+
+
+def boxes_apart(one: dict, other: dict) -> bool:
+    """Two bounding boxes (Playwright's) that do not overlap."""
+    return (one["x"] + one["width"] <= other["x"] or other["x"] + other["width"] <= one["x"]
+            or one["y"] + one["height"] <= other["y"] or other["y"] + other["height"] <= one["y"])

@@ -16,7 +16,7 @@ from image_pool.pools.pools import Pools
 from image_pool.store import ids
 
 from . import imagegen
-from .browser_support import FAKE_FOLDER_DROP, artifact, browser, folder_drop_specs  # noqa: F401 (fixture)
+from .browser_support import FAKE_FOLDER_DROP, artifact, boxes_apart, browser, folder_drop_specs  # noqa: F401 (fixture)
 from .comfyui_support import PROJECT, running_comfyui
 
 pytestmark = [pytest.mark.comfyui, pytest.mark.browser]
@@ -553,11 +553,7 @@ def test_in_the_pools_tabs_small_grid_the_mask_dot_covers_no_button(page, comfy)
     expect(masked.locator(".tile-button.mask")).to_be_visible()
     dot, brush, remove = (masked.locator(part).bounding_box() for part in (".mask-dot", ".tile-button.mask",
                                                                           ".tile-button.remove"))
-
-    def apart(one, other):
-        return (one["x"] + one["width"] <= other["x"] or other["x"] + other["width"] <= one["x"]
-                or one["y"] + one["height"] <= other["y"] or other["y"] + other["height"] <= one["y"])
-    assert apart(dot, brush) and apart(dot, remove), (dot, brush, remove)
+    assert boxes_apart(dot, brush) and boxes_apart(dot, remove), (dot, brush, remove)
 
 
 @pytest.mark.usefixtures("needs_grid")

@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from . import imagegen
-from .browser_support import artifact, browser, new_pool_id, page, store  # noqa: F401 (fixtures)
+from .browser_support import artifact, boxes_apart, browser, new_pool_id, page, store  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.browser
 
@@ -418,11 +418,7 @@ def test_the_mask_dot_never_covers_a_button(page, pool, tile_size):
     tile(page, 0).hover()
     boxes = [tile(page, 0).locator(part).bounding_box() for part in (".mask-dot", ".tile-button.mask",
                                                                     ".tile-button.remove")]
-
-    def apart(one, other):
-        return (one["x"] + one["width"] <= other["x"] or other["x"] + other["width"] <= one["x"]
-                or one["y"] + one["height"] <= other["y"] or other["y"] + other["height"] <= one["y"])
-    assert apart(boxes[0], boxes[1]) and apart(boxes[0], boxes[2]), boxes
+    assert boxes_apart(boxes[0], boxes[1]) and boxes_apart(boxes[0], boxes[2]), boxes
 
 
 def test_editing_a_mask_selects_its_image_however_the_editor_is_asked_for(page, pool):
