@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from image_pool.api import thumbnails as thumbs
+from image_pool.api import thumbnails
 
 from .http_helpers import add, client, input_dir  # noqa: F401  (fixtures)
 from .server_process import running_server
@@ -39,14 +39,14 @@ async def test_thirty_askers_at_once_cause_one_render(client, pool_id, monkeypat
     body = await add(client, pool_id, big_rgba_png(1500))
     key = body["slots"][0]["image"]
     renders, started, release = [], threading.Event(), threading.Event()
-    real_render = thumbs.render
+    real_render = thumbnails.render
 
     def slow_render(source, size):
         renders.append(size)
         started.set()
         release.wait(timeout=60)  # hold the render until every asker is waiting on it
         return real_render(source, size)
-    monkeypatch.setattr(thumbs, "render", slow_render)
+    monkeypatch.setattr(thumbnails, "render", slow_render)
 
     askers = [asyncio.ensure_future(client.get(f"/grid_pool/thumb/{key}?size=256")) for _ in range(ASKERS)]
     await asyncio.to_thread(started.wait, 60)

@@ -25,7 +25,7 @@ from typing import Callable
 
 from aiohttp import web
 
-from image_pool.api import thumbnails as thumbs
+from image_pool.api import thumbnails
 from image_pool.api.editor_copy import editor_copy
 from image_pool.api.guard import Guard
 from image_pool.api.http_json import BODY_IDLE_TIMEOUT, json_errors, manifest_response, read_json, within
@@ -382,13 +382,13 @@ class PoolApi:
         return response
 
     async def _thumb_file(self, pools: Pools, key: str, size: int) -> Path:
-        path = thumbs.thumb_path(pools.root, key, size)
+        path = thumbnails.thumb_path(pools.root, key, size)
         if path.is_file():
             return path
         job = self._rendering.get((key, size))
         if job is None:
             loop = asyncio.get_running_loop()
-            job = loop.run_in_executor(DECODES, thumbs.ensure_thumb, pools.root, pools.objects.path(key), key,
+            job = loop.run_in_executor(DECODES, thumbnails.ensure_thumb, pools.root, pools.objects.path(key), key,
                                        size)
             self._rendering[(key, size)] = job
             job.add_done_callback(lambda _: self._rendering.pop((key, size), None))
@@ -396,7 +396,7 @@ class PoolApi:
 
     async def thumb(self, request: web.Request) -> web.StreamResponse:
         key = ids.object_key(request.match_info["key"])
-        size = thumbs.thumb_size(request.query.get("size"))
+        size = thumbnails.thumb_size(request.query.get("size"))
         path = await self._thumb_file(self.pools, key, size)
         etag = f"{ids.key_digest(key)}-{size}-{host.name()}"
         return await self._immutable_file(request, path, etag, "image/webp")

@@ -165,7 +165,7 @@ def gc(pools: Pools, grace_days: float = 14.0, dry_run: bool = False, progress: 
 
 
 def _remove_locks_of_gone_pools(pools: Pools) -> list[Path]:
-    """The lock files of pools that no longer exist, each removed while held (store_lock.FileLock.remove_if_unused):
+    """The lock files of pools that no longer exist, each removed while held (FileLock.remove_if_unused, store/lock.py):
     a change that makes the pool holds its lock, so none is under way."""
     folder = pools.root / LOCKS
     if not folder.is_dir():
