@@ -190,3 +190,25 @@ def test_a_remembered_fingerprint_follows_a_change_made_by_another_process(pool,
     subprocess.run([sys.executable, "-c", code, str(root), pool_id, b], check=True,
                    env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent / "python")})
     assert fingerprint(-1, pool_id, b).endswith("|set elsewhere")
+
+
+def test_a_run_checks_its_pool_id_once_per_call_comfyui_makes(pool, pool_id, monkeypatch):
+    """ComfyUI asks IS_CHANGED, then runs load: each checks the widget's pool id once and looks up the store once."""
+    from image_pool.store import ids
+    calls = {"check": 0, "store": 0}
+    real_pattern, real_pools_for = ids.POOL_ID_RE, node_module.pools_for
+
+    class Counting:
+        def fullmatch(self, value):
+            calls["check"] += 1
+            return real_pattern.fullmatch(value)
+
+    def counting_pools_for(*args):
+        calls["store"] += 1
+        return real_pools_for(*args)
+    monkeypatch.setattr(ids, "POOL_ID_RE", Counting())
+    monkeypatch.setattr(node_module, "pools_for", counting_pools_for)
+    ImagePoolGridNode.IS_CHANGED(-1, pool_id.upper(), "")
+    assert calls == {"check": 1, "store": 1}
+    _, _, index, count, label = ImagePoolGridNode().load(-1, pool_id.upper(), "")
+    assert (index, count, label) == (0, 3, "a") and calls == {"check": 2, "store": 2}

@@ -51,8 +51,8 @@ HIDDEN = {"extra_pnginfo": "EXTRA_PNGINFO"}  # the saved workflow, to name a poo
 
 def refuse_missing_pool(pools: Pools, node_name: str, pool_id: str, extra_pnginfo) -> None:
     """Stop the run when the workflow says its pool held images and this store has no such pool."""
-    pool_id = str(pool_id or "").lower()
-    if extra_pnginfo and ids.is_pool_id(pool_id) and not pools.exists(pool_id):
+    pool_id = ids.pool_id_or_none(pool_id)
+    if extra_pnginfo and pool_id and not pools.exists(pool_id):
         message = missing_pool_message(node_name, pool_id, extra_pnginfo)
         if message:
             raise RuntimeError(message)
@@ -72,8 +72,8 @@ def choose(pools: Pools, index: int, pool_id: str, slot_id: str | None = "") -> 
     """The node's choice, read from the manifest alone: no image is opened or hashed. For a pool unchanged since it
     was last read it costs one stat and a look-up, whatever the pool's size (pools/parsed_manifests.py). A malformed pool
     id chooses nothing (VALIDATE_INPUTS refuses it before a run)."""
-    pool_id = str(pool_id or "").lower()
-    if not ids.is_pool_id(pool_id):
+    pool_id = ids.pool_id_or_none(pool_id)
+    if pool_id is None:
         return _NONE
     manifest = pools.load(pool_id)
     chosen = manifest.select(index, slot_id)

@@ -39,8 +39,8 @@ def chosen_slots(manifest: Manifest, chosen: tuple[str, ...], start: int, limit:
 
 def _manifest(pools: Pools, pool_id: str) -> Manifest | None:
     """The pool's manifest (shared, one stat when unchanged); None for a malformed id (VALIDATE_INPUTS refuses it)."""
-    pool_id = str(pool_id or "").lower()
-    return pools.load(pool_id) if ids.is_pool_id(pool_id) else None
+    pool_id = ids.pool_id_or_none(pool_id)
+    return pools.load(pool_id) if pool_id else None
 
 
 def list_fingerprint(pool_id: str, chosen: str = "", start: int = 0, limit: int = 0) -> str:

@@ -63,6 +63,14 @@ def key_folder(key: str) -> str:
     return key[:2]
 
 
+def pool_id_or_none(value) -> PoolId | None:
+    """`pool_id` of what a node's widget holds (anything; empty for a new node): None where it names no pool."""
+    try:
+        return pool_id(value)
+    except BadRequest:
+        return None
+
+
 def is_pool_id(value) -> bool:
     return isinstance(value, str) and bool(POOL_ID_RE.fullmatch(value))
 
