@@ -62,3 +62,5 @@ async def test_a_label_over_the_cap_is_refused(aiohttp_client, root, pool_id):
     await error_of(response, 400)
     assert f"{MAX_LABEL:,}" in (await response.json())["error"]["message"]
     assert not (root / "pools").exists() or not any((root / "pools").iterdir())
+    left = [p for p in (root / "objects").rglob("*") if p.is_file()] if (root / "objects").exists() else []
+    assert not left, f"a refused add left {left}"
