@@ -22,7 +22,7 @@ PROJECT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(PROJECT / "python"), str(PROJECT)]
 
 from bench.timing import Table, cpu, fmt_time, interleaved, spread, wall  # noqa: E402
-from image_pool import node  # noqa: E402
+from image_pool.node import grid as node  # noqa: E402
 from image_pool.node.image_list import list_fingerprint  # noqa: E402
 from image_pool.pools.parsed_manifests import SETTLE_NS, STAMP_NS, generation_mtime, parsed  # noqa: E402
 from image_pool.pools.pools import Pools  # noqa: E402

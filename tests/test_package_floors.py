@@ -56,3 +56,17 @@ def test_the_floors_are_the_only_folders_and_nothing_is_left_flat():
     folders = {p.name for p in PACKAGE.iterdir() if p.is_dir() and p.name not in ("__pycache__", "web")}
     loose = {p.stem for p in PACKAGE.glob("*.py")} - {"__init__", "__main__"}
     assert folders == set(FLOORS) - {"errors"} and loose == {"errors"}
+
+
+def test_scripts_outside_the_package_import_its_entry_points_or_whole_module_paths():
+    """`from image_pool import X` outside the package names an entry point (image_pool.__all__) or a module, never a
+    floor's folder: `from image_pool import node` would bind the folder, whose names are in its modules."""
+    import image_pool
+    allowed = set(image_pool.__all__) | {p.stem for p in PACKAGE.glob("*.py")}
+    project = PACKAGE.parent.parent
+    scripts = [p for folder in ("tests", "bench", "docs") for p in (project / folder).rglob("*.py")]
+    for path in scripts + [project / "__init__.py", project / "manage.py"]:
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.ImportFrom) and node.module == "image_pool" and node.level == 0:
+                for alias in node.names:
+                    assert alias.name in allowed, f"{path.relative_to(project)} imports image_pool.{alias.name}"
