@@ -217,8 +217,9 @@ class Pools:
         """The id of the pool `pool` names: an id (a pool not yet made is made by the first add), else a name, made
         if no pool has it. If what runs inside raises, a pool made here for its name is removed if still empty."""
         text = str(pool or "").strip()
-        if ids.is_pool_id(text.lower()):
-            yield text.lower()
+        named_id = ids.pool_id_or_none(text)
+        if named_id is not None:
+            yield named_id
             return
         pool_id, made = self.pool_named(text)
         try:

@@ -83,8 +83,8 @@ def is_object_key(value) -> bool:
     return isinstance(value, str) and bool(OBJECT_KEY_RE.fullmatch(value))
 
 
-def new_pool_id() -> str:
-    return str(uuid.uuid4())
+def new_pool_id() -> PoolId:
+    return PoolId(uuid.uuid4())
 
 
 def new_slot_id(taken) -> str:
